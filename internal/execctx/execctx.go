@@ -1,0 +1,46 @@
+// Package execctx carries the running execution's identity and logger in a
+// context. Package bifrost reads it for workflow code; package runtime writes it.
+package execctx
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+)
+
+type key struct{}
+
+// Execution is what a workflow's context knows about the run it belongs to.
+type Execution struct {
+	ID       string
+	Workflow string
+	// Base is the process logger; Logger adds the workflow and execution id
+	// to it on first use, so a workflow that never logs costs nothing.
+	Base *slog.Logger
+
+	once   sync.Once
+	logger *slog.Logger
+}
+
+// Logger returns Base tagged with the workflow and execution id.
+func (e *Execution) Logger() *slog.Logger {
+	e.once.Do(func() {
+		base := e.Base
+		if base == nil {
+			base = slog.Default()
+		}
+		e.logger = base.With("workflow", e.Workflow, "execution_id", e.ID)
+	})
+	return e.logger
+}
+
+// With returns ctx carrying e.
+func With(ctx context.Context, e *Execution) context.Context {
+	return context.WithValue(ctx, key{}, e)
+}
+
+// From returns the execution carried by ctx, or nil.
+func From(ctx context.Context) *Execution {
+	e, _ := ctx.Value(key{}).(*Execution)
+	return e
+}
