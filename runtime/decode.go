@@ -278,48 +278,29 @@ func trimJSONError(err error) string {
 	return err.Error()
 }
 
-// CheckKind records "expected KIND" at the member key of at when raw has
-// another kind, and reports whether raw may be decoded further. JSON null is
-// accepted when nullable.
-func CheckKind(errs *FieldErrors, raw []byte, want jsonscan.Kind, nullable bool, at *Path, key string) bool {
-	got := jsonscan.KindOf(raw)
-	if got == want || (nullable && got == jsonscan.Null) {
-		return got == want
+// CheckKind records "expected KIND" at at when raw has another kind, and
+// reports whether raw may be walked further. Callers skip null values:
+// encoding/json leaves their fields alone, so they count as absent.
+func CheckKind(errs *FieldErrors, raw []byte, want jsonscan.Kind, at *Path) bool {
+	if jsonscan.KindOf(raw) == want {
+		return true
 	}
-	errs.AddAt(at, key, "expected "+want.String())
+	errs.Add(at.String(), "expected "+want.String())
 	return false
 }
 
 // CheckInteger is CheckKind for integer fields: a JSON number without a
 // fraction or exponent.
-func CheckInteger(errs *FieldErrors, raw []byte, nullable bool, at *Path, key string) bool {
-	if nullable && jsonscan.KindOf(raw) == jsonscan.Null {
-		return false
-	}
+func CheckInteger(errs *FieldErrors, raw []byte, at *Path) bool {
 	if !jsonscan.IsInteger(raw) {
-		errs.AddAt(at, key, "expected integer")
+		errs.Add(at.String(), "expected integer")
 		return false
 	}
 	return true
 }
 
-// IsObject records "expected object" at at when raw is not a JSON object.
-func IsObject(errs *FieldErrors, raw []byte, at *Path) bool {
-	if jsonscan.KindOf(raw) != jsonscan.Object {
-		errs.Add(at.String(), "expected object")
-		return false
-	}
-	return true
-}
-
-// IsArray records "expected array" at at when raw is not a JSON array.
-func IsArray(errs *FieldErrors, raw []byte, at *Path) bool {
-	if jsonscan.KindOf(raw) != jsonscan.Array {
-		errs.Add(at.String(), "expected array")
-		return false
-	}
-	return true
-}
+// IsNull reports whether raw is JSON null.
+func IsNull(raw []byte) bool { return jsonscan.KindOf(raw) == jsonscan.Null }
 
 // Invalid turns the error of a body's Validate method into a 400 problem,
 // unless it is already a *bifrost.Error.

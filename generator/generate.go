@@ -1,0 +1,129 @@
+// Package generator turns Go functions marked with //bifrost:workflow into
+// echo bindings: load (go/packages) → parse (directives) → analyze (the
+// model) → emit (jennifer) → write. Diagnostics from every stage are
+// collected and reported together; nothing is written when there is one.
+package generator
+
+import (
+	"bytes"
+	"go/token"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// Config says what to generate.
+type Config struct {
+	Dir      string   // working directory for patterns; "" is the current one
+	Patterns []string // package patterns; default ./...
+}
+
+// File is one generated file. A nil Content means the file is stale and
+// should be removed (its package no longer has workflows).
+type File struct {
+	Path    string
+	Content []byte
+}
+
+// Output is the result of a successful run.
+type Output struct {
+	Packages []*Package
+	Files    []File
+}
+
+// Generate loads, checks and emits. On problems in the user's code it returns
+// Diagnostics as the error.
+func Generate(cfg Config) (*Output, error) {
+	patterns := cfg.Patterns
+	if len(patterns) == 0 {
+		patterns = []string{"./..."}
+	}
+	pkgs, fset, err := load(cfg.Dir, patterns)
+	if err != nil {
+		return nil, err
+	}
+	var diags Diagnostics
+	out := &Output{}
+	for _, pkg := range pkgs {
+		var marked []Marked
+		for _, file := range pkg.Syntax {
+			marked = append(marked, ParseFile(fset, file, &diags)...)
+		}
+		if len(marked) == 0 {
+			if stale := staleGenerated(pkg); stale != "" {
+				out.Files = append(out.Files, File{Path: stale})
+			}
+			continue
+		}
+		if len(pkg.Errors) > 0 {
+			packageErrors(pkg, &diags)
+			continue
+		}
+		model := analyzePackage(pkg, fset, marked, &diags)
+		if len(model.Workflows) > 0 {
+			out.Packages = append(out.Packages, model)
+		}
+	}
+	checkNames(out.Packages, &diags)
+	if len(diags) > 0 {
+		return nil, diags.Sorted()
+	}
+	for _, pkg := range out.Packages {
+		src, taken, err := emit(pkg)
+		if err != nil {
+			return nil, err
+		}
+		checkCollisions(pkg, taken, fset, &diags)
+		out.Files = append(out.Files, File{Path: filepath.Join(pkg.Dir, GeneratedFile), Content: src})
+	}
+	if len(diags) > 0 {
+		return nil, diags.Sorted()
+	}
+	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+// staleGenerated returns the path of a generated file left in a package that
+// no longer has workflows, or "".
+func staleGenerated(pkg *packages.Package) string {
+	for _, f := range pkg.IgnoredFiles {
+		if filepath.Base(f) != GeneratedFile {
+			continue
+		}
+		if data, err := os.ReadFile(f); err == nil && bytes.HasPrefix(data, []byte("// "+Header)) {
+			return f
+		}
+	}
+	return ""
+}
+
+// checkNames reports two workflows with one name anywhere in the run.
+func checkNames(pkgs []*Package, diags *Diagnostics) {
+	first := map[string]*Workflow{}
+	owner := map[*Workflow]*Package{}
+	for _, pkg := range pkgs {
+		for _, wf := range pkg.Workflows {
+			owner[wf] = pkg
+			if prev, ok := first[wf.Name]; ok {
+				diags.Add(wf.Directive.Pos, "give one of them another name with name=",
+					"workflow name %q is already used by %s.%s at %s", wf.Name, owner[prev].Name, prev.Func, prev.Pos)
+				continue
+			}
+			first[wf.Name] = wf
+		}
+	}
+}
+
+// checkCollisions reports generated names that the package already declares.
+func checkCollisions(pkg *Package, taken []string, fset *token.FileSet, diags *Diagnostics) {
+	scope := pkg.Types.Scope()
+	for _, name := range taken {
+		if obj := scope.Lookup(name); obj != nil {
+			diags.Add(fset.Position(obj.Pos()), "rename the declaration: bifrostgen generates "+name+" in "+GeneratedFile,
+				"%s collides with a name bifrostgen generates", name)
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package generator
+
+import (
+	"fmt"
+	"go/token"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// BuildTag excludes generated files while loading, so a stale or broken
+// bifrost_gen.go never stops a regeneration.
+const BuildTag = "bifrostgen"
+
+// GeneratedFile is the name of the file written into each package.
+const GeneratedFile = "bifrost_gen.go"
+
+// load type-checks the packages matched by patterns, relative to dir.
+func load(dir string, patterns []string) ([]*packages.Package, *token.FileSet, error) {
+	fset := token.NewFileSet()
+	cfg := &packages.Config{
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
+			packages.NeedTypes | packages.NeedTypesInfo | packages.NeedModule,
+		Dir:        dir,
+		Fset:       fset,
+		BuildFlags: []string{"-tags=" + BuildTag},
+		Tests:      false,
+	}
+	pkgs, err := packages.Load(cfg, patterns...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load %s: %w", strings.Join(patterns, " "), err)
+	}
+	return pkgs, fset, nil
+}
+
+// packageErrors turns a package's load and type errors into diagnostics.
+// They are reported only for packages that hold workflows: elsewhere (a main
+// package calling a Workflows() that the build tag hides) they are expected.
+func packageErrors(pkg *packages.Package, diags *Diagnostics) {
+	for _, e := range pkg.Errors {
+		pos := parsePos(e.Pos)
+		if pos.Filename == "" {
+			pos.Filename = pkg.PkgPath
+		}
+		diags.Add(pos, "fix the package so that it compiles, then run bifrostgen again", "%s", e.Msg)
+	}
+}
+
+// parsePos reads "file:line:col" as packages.Error gives it.
+func parsePos(s string) token.Position {
+	var pos token.Position
+	parts := strings.Split(s, ":")
+	if len(parts) >= 3 {
+		pos.Filename = strings.Join(parts[:len(parts)-2], ":")
+		pos.Line, _ = strconv.Atoi(parts[len(parts)-2])
+		pos.Column, _ = strconv.Atoi(parts[len(parts)-1])
+	} else if len(parts) == 2 {
+		pos.Filename = parts[0]
+		pos.Line, _ = strconv.Atoi(parts[1])
+	} else {
+		pos.Filename = s
+	}
+	return pos
+}

@@ -1,0 +1,276 @@
+package generator
+
+import (
+	"go/token"
+	"go/types"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/bifrost-go/bifrost/runtime"
+)
+
+// bodyShape describes t as a body parameter, or returns nil when t cannot be
+// one (SPEC §3: a struct, *struct, map, slice of structs or maps, any,
+// json.RawMessage or []byte).
+func (a *analyzer) bodyShape(t types.Type, pos token.Position) *Shape {
+	switch u := types.Unalias(t).Underlying().(type) {
+	case *types.Struct:
+		return a.shapeOf(t, pos)
+	case *types.Pointer:
+		if _, ok := u.Elem().Underlying().(*types.Struct); ok {
+			return a.shapeOf(t, pos)
+		}
+	case *types.Map:
+		if b, ok := u.Key().Underlying().(*types.Basic); ok && b.Kind() == types.String {
+			return a.shapeOf(t, pos)
+		}
+	case *types.Slice:
+		if isRawBytes(t) {
+			return &Shape{Kind: ShapeRaw, Type: t, JSON: KindAny}
+		}
+		switch u.Elem().Underlying().(type) {
+		case *types.Struct, *types.Map:
+			return a.shapeOf(t, pos)
+		case *types.Pointer:
+			if _, ok := u.Elem().Underlying().(*types.Pointer).Elem().Underlying().(*types.Struct); ok {
+				return a.shapeOf(t, pos)
+			}
+		}
+	case *types.Interface:
+		if u.Empty() {
+			return &Shape{Kind: ShapeAny, Type: t, JSON: KindAny}
+		}
+	}
+	return nil
+}
+
+func isRawBytes(t types.Type) bool {
+	if isNamed(t, "encoding/json", "RawMessage") {
+		return true
+	}
+	s, ok := types.Unalias(t).(*types.Slice)
+	if !ok {
+		return false
+	}
+	b, ok := s.Elem().(*types.Basic)
+	return ok && b.Kind() == types.Byte
+}
+
+// shapeOf describes any type that appears in a body, for the walk and the schema.
+func (a *analyzer) shapeOf(t types.Type, pos token.Position) *Shape {
+	if implements(types.NewPointer(t), "encoding/json", "Unmarshaler", "UnmarshalJSON") || isNamed(t, "encoding/json", "RawMessage") {
+		return &Shape{Kind: ShapeAny, Type: t, JSON: KindAny}
+	}
+	if _, isPtr := types.Unalias(t).(*types.Pointer); !isPtr {
+		if s := scalarElem(t); s != nil {
+			kind := s.JSONKind()
+			if s.Parse == ParseDuration { // encoding/json writes a Duration as nanoseconds
+				kind = KindInteger
+			}
+			return &Shape{Kind: ShapeScalar, Type: t, JSON: kind, Scalar: s}
+		}
+	}
+	switch u := types.Unalias(t).Underlying().(type) {
+	case *types.Pointer:
+		return &Shape{Kind: ShapePointer, Type: t, Elem: a.shapeOf(u.Elem(), pos)}
+	case *types.Slice:
+		if isRawBytes(t) { // encoding/json: base64 text
+			return &Shape{Kind: ShapeScalar, Type: t, JSON: KindString}
+		}
+		return &Shape{Kind: ShapeSlice, Type: t, JSON: KindArray, Elem: a.shapeOf(u.Elem(), pos)}
+	case *types.Array:
+		return &Shape{Kind: ShapeSlice, Type: t, JSON: KindArray, Elem: a.shapeOf(u.Elem(), pos)}
+	case *types.Map:
+		return &Shape{Kind: ShapeMap, Type: t, JSON: KindObject, Elem: a.shapeOf(u.Elem(), pos)}
+	case *types.Struct:
+		return &Shape{Kind: ShapeStruct, Type: t, JSON: KindObject, Struct: a.structOf(t, u, pos)}
+	}
+	return &Shape{Kind: ShapeAny, Type: t, JSON: KindAny}
+}
+
+// structOf describes a struct type once; a recursive type finds itself in
+// the cache before its fields are described.
+func (a *analyzer) structOf(t types.Type, u *types.Struct, pos token.Position) *Struct {
+	key := types.TypeString(t, nil)
+	if s, ok := a.structs[key]; ok {
+		return s
+	}
+	s := &Struct{Type: t, Validate: implements(types.NewPointer(t), "", "", "Validate")}
+	a.structs[key] = s
+	a.fields(s, u, nil, false, pos)
+	return s
+}
+
+// fields adds the JSON members of u to s, flattening embedded structs as
+// encoding/json does.
+func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded bool, pos token.Position) {
+	for i := 0; i < u.NumFields(); i++ {
+		f := u.Field(i)
+		tag := reflect.StructTag(u.Tag(i))
+		name, opts := jsonTag(u.Tag(i))
+		if name == "-" && opts == "" {
+			continue
+		}
+		fpos := a.pos(f.Pos())
+		goPath := append(append([]string(nil), path...), f.Name())
+		if f.Embedded() && name == "" {
+			ft := types.Unalias(f.Type())
+			if p, ok := ft.(*types.Pointer); ok {
+				if _, isStruct := p.Elem().Underlying().(*types.Struct); isStruct {
+					a.diags.Add(fpos, "embed the struct by value", "embedded pointer %s is not supported in a body", f.Name())
+					continue
+				}
+			}
+			if st, ok := ft.Underlying().(*types.Struct); ok && scalarElem(ft) == nil {
+				a.fields(s, st, goPath, true, fpos)
+				continue
+			}
+		}
+		if !f.Exported() {
+			continue
+		}
+		field := &Field{GoPath: goPath, Name: name, Pos: fpos}
+		if field.Name == "" {
+			field.Name = f.Name()
+		}
+		field.OmitZero = strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
+		_, isPtr := types.Unalias(f.Type()).(*types.Pointer)
+		field.Required = !isPtr && !field.OmitZero
+		if q, ok := tag.Lookup("query"); ok {
+			field.Source, field.Name = FromQuery, q
+		} else if h, ok := tag.Lookup("header"); ok {
+			field.Source, field.Name = FromHeader, h
+		}
+		if field.Source != FromBody {
+			if embedded {
+				a.diags.Add(fpos, "move the field to the parameter's own struct", "query and header tags apply only to fields of the parameter's struct, not embedded ones")
+				continue
+			}
+			sc := scalarOf(f.Type())
+			if sc == nil {
+				a.diags.Add(fpos, signatureHint, "field %s: a query or header value must be a scalar, not %s", f.Name(), typeString(f.Type(), a.pkg.Types))
+				continue
+			}
+			field.Shape = &Shape{Kind: ShapeScalar, Type: f.Type(), JSON: sc.JSONKind(), Scalar: sc}
+			field.Required = false // query and header values are optional unless a rule says otherwise
+		} else {
+			field.Shape = a.shapeOf(f.Type(), fpos)
+		}
+		switch field.Shape.Kind {
+		case ShapePointer, ShapeSlice, ShapeMap, ShapeAny:
+			field.Nullable = true
+		}
+		a.rules(field, tag, f.Type())
+		s.Fields = append(s.Fields, field)
+	}
+}
+
+// jsonTag splits a json struct tag into its name and options.
+func jsonTag(tag string) (name, opts string) {
+	v := reflect.StructTag(tag).Get("json")
+	name, opts, _ = strings.Cut(v, ",")
+	return name, opts
+}
+
+// rules parses the constraint tags of a field and checks that they fit its type.
+func (a *analyzer) rules(f *Field, tag reflect.StructTag, t types.Type) {
+	base := types.Unalias(t)
+	if p, ok := base.(*types.Pointer); ok {
+		base = p.Elem()
+	}
+	kind := "other"
+	if b, ok := base.Underlying().(*types.Basic); ok {
+		switch {
+		case b.Info()&types.IsString != 0:
+			kind = "string"
+		case b.Info()&types.IsNumeric != 0:
+			kind = "number"
+		}
+	}
+	switch base.Underlying().(type) {
+	case *types.Slice, *types.Array, *types.Map:
+		kind = "collection"
+	}
+	bad := func(name, value, want string) {
+		a.diags.Add(f.Pos, want, "field %s: bad %s tag %q", strings.Join(f.GoPath, "."), name, value)
+	}
+	for _, name := range []string{"minimum", "maximum"} {
+		v, ok := tag.Lookup(name)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseFloat(v, 64)
+		switch {
+		case kind != "number":
+			bad(name, v, name+" applies to number fields")
+		case err != nil:
+			bad(name, v, name+" takes a number")
+		case name == "minimum":
+			f.Rules.Minimum = &n
+		default:
+			f.Rules.Maximum = &n
+		}
+	}
+	for _, name := range []string{"minLength", "maxLength"} {
+		v, ok := tag.Lookup(name)
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		switch {
+		case kind != "string" && kind != "collection":
+			bad(name, v, name+" applies to strings, slices and maps")
+		case err != nil || n < 0:
+			bad(name, v, name+" takes a non-negative integer")
+		case name == "minLength":
+			f.Rules.MinLength = &n
+		default:
+			f.Rules.MaxLength = &n
+		}
+	}
+	if v, ok := tag.Lookup("pattern"); ok {
+		if _, err := regexp.Compile(v); err != nil || kind != "string" {
+			bad("pattern", v, "pattern takes a Go regular expression and applies to string fields")
+		} else {
+			f.Rules.Pattern = v
+		}
+	}
+	if v, ok := tag.Lookup("enum"); ok {
+		items := strings.Split(v, ",")
+		valid := kind == "string" || kind == "number"
+		for _, it := range items {
+			if it == "" || (kind == "number" && !isNumber(it)) {
+				valid = false
+			}
+		}
+		if !valid {
+			bad("enum", v, "enum takes a comma-separated list of values of the field's type, for string and number fields")
+		} else {
+			f.Rules.Enum = items
+		}
+	}
+	if v, ok := tag.Lookup("format"); ok {
+		if _, known := runtime.Formats[v]; !known || kind != "string" {
+			bad("format", v, "format applies to string fields and is one of: "+strings.Join(formatNames(), ", "))
+		} else {
+			f.Rules.Format = v
+		}
+	}
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+func formatNames() []string {
+	var names []string
+	for name := range runtime.Formats {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
