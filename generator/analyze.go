@@ -274,6 +274,9 @@ func (a *analyzer) results(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature)
 		a.diags.Add(pos, signatureHint, "%s returns %d results; a workflow returns at most 3", wf.Func, n)
 		return
 	}
+	if wf.Result.Type == nil {
+		return
+	}
 	if why := notJSON(wf.Result.Type, nil); why != "" {
 		a.diags.Add(pos, "return a type that encoding/json can encode, or (*bifrost.Response, error) for other bodies",
 			"result type %s cannot be encoded as JSON: %s", typeString(wf.Result.Type, a.pkg.Types), why)

@@ -426,8 +426,8 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 				jen.Id(e.structName(sh.Elem.Struct, "validate")).Call(raw, val, at, errs))}
 		}
 		inner := e.walk(sh.Elem, raw, jen.Parens(jen.Op("*").Add(val)), path, errs, depth)
-		if len(inner) == 0 {
-			return nil
+		if len(inner) == 0 || sh.Elem.Kind == ShapeScalar { // a kind check reads only raw
+			return inner
 		}
 		return []jen.Code{jen.If(jen.Add(val).Op("!=").Nil()).Block(inner...)}
 	case ShapeSlice:
@@ -451,12 +451,15 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 			return []jen.Code{check}
 		}
 		key := jen.String().Call(jen.Id(m).Dot("Key").Call())
-		loop := jen.For(jen.Id(m).Op(":=").Qual(jsonscanPath, "Members").Call(raw), jen.Id(m).Dot("Next").Call(), jen.Empty()).Block(
-			jen.If(jen.Qual(runtimePath, "IsNull").Call(jen.Id(m).Dot("Value").Call())).Block(jen.Continue()),
-			jen.Id(elem).Op(":=").Add(val).Index(key),
-			jen.Id(elPath).Op(":=").Add(pathLit(at, key.Clone())),
-			jen.Block(inner...),
-		)
+		body := []jen.Code{jen.If(jen.Qual(runtimePath, "IsNull").Call(jen.Id(m).Dot("Value").Call())).Block(jen.Continue())}
+		if sh.Elem.Kind == ShapeStruct { // map values are not addressable: check a copy
+			body = append(body, jen.Id(elem).Op(":=").Add(val).Index(key))
+		} else {
+			inner = e.walk(sh.Elem, jen.Id(m).Dot("Value").Call(), jen.Add(val).Index(key.Clone()), elPath, errs, depth+1)
+		}
+		body = append(body, jen.Id(elPath).Op(":=").Add(pathLit(at, key.Clone())))
+		body = append(body, inner...)
+		loop := jen.For(jen.Id(m).Op(":=").Qual(jsonscanPath, "Members").Call(raw), jen.Id(m).Dot("Next").Call(), jen.Empty()).Block(body...)
 		return []jen.Code{jen.If(check).Block(loop)}
 	}
 	return nil
@@ -567,13 +570,13 @@ func (e *emitter) structFuncs(s *Struct) {
 		)
 	}
 	e.decls = append(e.decls,
-		jen.Commentf("validate%s checks a %s decoded from raw: the kind of every value, required members and rules.", base, base).Line().
+		jen.Commentf("validate%s checks %s decoded from raw: the kind of every value, required members and rules.", base, article(base)).Line().
 			Func().Id("validate"+base).Params(jen.Id("raw").Index().Byte(), jen.Id("v").Op("*").Add(typ), atParam, errsParam).Block(validate...))
 
 	// check: required members and rules, shared by the JSON and form paths.
 	if len(checks) > 0 {
 		e.decls = append(e.decls,
-			jen.Commentf("check%s reports the required members missing from a %s and the rules its values break.", base, base).Line().
+			jen.Commentf("check%s reports the required members missing from %s and the rules its values break.", base, article(base)).Line().
 				Func().Id(e.name("check"+base)).Params(jen.Id("v").Op("*").Add(typ), atParam, errsParam, jen.Id("seen").Op("*").Add(seenType)).Block(checks...))
 	}
 
@@ -598,7 +601,7 @@ func (e *emitter) structFuncs(s *Struct) {
 				callCheck(jen.Op("&").Id("body")))
 		}
 		e.decls = append(e.decls,
-			jen.Commentf("form%s reads a %s from a form body; members a form cannot carry stay absent.", base, base).Line().
+			jen.Commentf("form%s reads %s from a form body; members a form cannot carry stay absent.", base, article(base)).Line().
 				Func().Id(e.name("form"+base)).Params(jen.Id("in").Op("*").Qual(runtimePath, "Input"), jen.Id("v").Op("*").Add(typ), errsParam).Block(reads...))
 	}
 
@@ -623,7 +626,7 @@ func (e *emitter) structFuncs(s *Struct) {
 				append([]jen.Code{jen.Id(at).Op(":=").Add(pathLit(nil, jen.Lit(at)))}, rules...)...))
 		}
 		e.decls = append(e.decls,
-			jen.Commentf("params%s reads the query and header fields of a %s.", base, base).Line().
+			jen.Commentf("params%s reads the query and header fields of %s.", base, article(base)).Line().
 				Func().Id(e.name("params"+base)).Params(jen.Id("in").Op("*").Qual(runtimePath, "Input"), jen.Id("v").Op("*").Add(typ), errsParam).Block(reads...))
 	}
 }
@@ -801,6 +804,14 @@ func (e *emitter) typ(t types.Type) jen.Code {
 		return jen.Struct(fields...)
 	}
 	return jen.Id(types.TypeString(t, nil))
+}
+
+// article puts "a" or "an" before a type name for a comment.
+func article(name string) string {
+	if name != "" && strings.ContainsRune("AEIOU", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
 }
 
 func lowerFirst(s string) string {
