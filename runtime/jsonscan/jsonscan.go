@@ -59,7 +59,7 @@ func IsInteger(raw []byte) bool {
 	if len(raw) == 0 || KindOf(raw) != Number {
 		return false
 	}
-	return bytes.IndexAny(raw, ".eE") < 0
+	return !bytes.ContainsAny(raw, ".eE")
 }
 
 // Unquote returns the contents of a JSON string. It allocates only when the

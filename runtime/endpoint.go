@@ -1,0 +1,368 @@
+package runtime
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/bifrost-go/bifrost"
+	"github.com/bifrost-go/bifrost/internal/execctx"
+)
+
+// exchange is one endpoint request on its way down the line. It is a single
+// allocation: the request the workflow sees, its execution and the backing
+// array of the execution id header live in it.
+type exchange struct {
+	c     echo.Context
+	start time.Time
+	ep    *endpoint // set by route
+	id    string    // execution id, set by begin
+
+	req      bifrost.Request
+	bodyRead bool
+	exec     execctx.Execution
+	idBytes  [36]byte
+	idHeader [1]string
+	ctHeader [1]string
+}
+
+// serveEndpoint answers {METHOD} /api/endpoints/:name. It reads top to
+// bottom, one step per line; a step that refuses the request returns the
+// problem to answer.
+func (s *Server) serveEndpoint(c echo.Context) error {
+	x := &exchange{c: c, start: time.Now()}
+	defer s.finish(x)
+
+	if p := s.route(x); p != nil {
+		return s.fail(x, p)
+	}
+	if p := s.begin(x); p != nil {
+		return s.fail(x, p)
+	}
+	// Guards, in this order, each a func(*exchange) *bifrost.Error like the
+	// steps around them, go here:
+	//   verify signature (wf.Verify; reads the raw body through readBody,
+	//     which reads it once, so a too large body is a 413 before the 401)
+	//   authenticate     (unless wf.Public; 401 with WWW-Authenticate, 403)
+	//   rate limit       (wf.Rate; 429 with Retry-After)
+	if p := s.readBody(x); p != nil {
+		return s.fail(x, p)
+	}
+	in, p := s.input(x)
+	if p != nil {
+		return s.fail(x, p)
+	}
+	args, p := s.decode(x, in)
+	if p != nil {
+		return s.fail(x, p)
+	}
+	res, p := s.execute(x, args)
+	if p != nil {
+		return s.fail(x, p)
+	}
+	return s.respond(x, res)
+}
+
+// fail answers p as a problem, with the execution id once there is one.
+func (s *Server) fail(x *exchange, p *bifrost.Error) error {
+	return writeProblem(x.c, p, x.id)
+}
+
+// finish ends every endpoint request: it turns a panic outside the workflow
+// (a decoder's, the runtime's own) into a 500 and writes the access line.
+func (s *Server) finish(x *exchange) {
+	v := recover()
+	if v != nil && v != http.ErrAbortHandler {
+		s.log.LogAttrs(context.Background(), slog.LevelError, "request panicked",
+			slog.String("workflow", x.workflowName()), slog.String("execution_id", x.id),
+			slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+		if !x.c.Response().Committed {
+			_ = s.fail(x, newProblem(http.StatusInternalServerError, failedDetail(x.id)))
+		}
+	}
+	s.logAccess(x.c, x.start, slog.LevelInfo, x.workflowName(), x.id)
+	if v == http.ErrAbortHandler {
+		panic(v) // net/http's way to abort the answer: pass it on
+	}
+}
+
+func (x *exchange) workflowName() string {
+	if x.ep == nil {
+		return ""
+	}
+	return x.ep.wf.Name
+}
+
+// failedDetail is what the caller learns of an error the workflow did not
+// choose to show: where to look.
+func failedDetail(id string) string {
+	if id == "" {
+		return "the request failed"
+	}
+	return "the workflow failed; execution " + id + " has the details"
+}
+
+// route finds the endpoint workflow named by the path and checks the method.
+func (s *Server) route(x *exchange) *bifrost.Error {
+	name := x.c.Param("name")
+	if name == "" {
+		// A method echo does not know reaches us through the route's not-found
+		// handler, without the parameter.
+		name = strings.TrimPrefix(x.c.Request().URL.Path, endpointPrefix)
+	}
+	ep := s.endpoints[name]
+	if ep == nil {
+		return newProblem(http.StatusNotFound, "no workflow endpoint is named "+strconv.Quote(name))
+	}
+	x.ep = ep
+	method := x.c.Request().Method
+	for _, m := range ep.wf.Methods {
+		if m == method {
+			return nil
+		}
+	}
+	x.c.Response().Header().Set(echo.HeaderAllow, ep.allow)
+	return newProblem(http.StatusMethodNotAllowed, "workflow "+name+" accepts "+ep.allow)
+}
+
+// begin starts the execution: a UUIDv7 id, on the answer from here on.
+func (s *Server) begin(x *exchange) *bifrost.Error {
+	u, err := uuid.NewV7()
+	if err != nil { // only when the system's random source fails
+		s.log.LogAttrs(context.Background(), slog.LevelError, "no execution id", slog.String("error", err.Error()))
+		return newProblem(http.StatusInternalServerError, failedDetail(""))
+	}
+	x.id = x.idString(u)
+	x.idHeader[0] = x.id
+	x.c.Response().Header()[HeaderExecutionID] = x.idHeader[:]
+	return nil
+}
+
+// idString formats u into the exchange's own array and returns it as a
+// string without a copy: the id costs no allocation of its own. The array is
+// written once, here, and never again, so the string stays immutable; it
+// keeps the exchange alive as long as it is referenced.
+func (x *exchange) idString(u uuid.UUID) string {
+	b := x.idBytes[:]
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:36], u[10:16])
+	return unsafe.String(&x.idBytes[0], len(x.idBytes))
+}
+
+// readBody reads the body, at most the body limit, into x.req.Body and
+// builds the rest of the request the workflow sees. It reads once; a second
+// call (verify, then decode) is free.
+func (s *Server) readBody(x *exchange) *bifrost.Error {
+	if x.bodyRead {
+		return nil
+	}
+	x.bodyRead = true
+	r := x.c.Request()
+	body, err := readLimited(r.Body, r.ContentLength, s.bodyLimit)
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return newProblem(http.StatusRequestEntityTooLarge, s.tooLarge)
+		}
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok { // a limit of the app mounting us
+			return newProblem(http.StatusRequestEntityTooLarge, "the body is too large")
+		}
+		return newProblem(http.StatusBadRequest, "the body could not be read")
+	}
+	var query url.Values // nil without a query string: reading it works, and costs no map
+	if r.URL.RawQuery != "" {
+		query = x.c.QueryParams() // echo's parse, shared with anything else that asks
+	}
+	x.req = bifrost.Request{
+		Method:     r.Method,
+		URL:        r.URL,
+		Header:     r.Header,
+		Query:      query,
+		RemoteAddr: peerHost(r.RemoteAddr),
+		Body:       body,
+	}
+	return nil
+}
+
+var errTooLarge = errors.New("body too large")
+
+// readLimited reads body whole. With a known length it reads into one buffer
+// of that size; without, into a growing one. More than limit bytes is
+// errTooLarge, detected without reading more than limit+1.
+func readLimited(body io.Reader, length, limit int64) ([]byte, error) {
+	if body == nil || body == http.NoBody || length == 0 {
+		return nil, nil
+	}
+	if length > limit {
+		return nil, errTooLarge
+	}
+	if length > 0 {
+		buf := make([]byte, length)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	buf := make([]byte, 0, min(512, limit+1))
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := min(int64(cap(buf)-len(buf)), limit+1-int64(len(buf)))
+		n, err := body.Read(buf[len(buf) : len(buf)+int(room)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, errTooLarge
+		}
+		if err == io.EOF {
+			if len(buf) == 0 {
+				return nil, nil
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// peerHost is the host of the TCP peer. Forwarding headers are not trusted:
+// the app mounting us may rewrite RemoteAddr with a trusted-proxy middleware.
+func peerHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// input classifies the body and refuses a content type the workflow cannot
+// decode: a decoded body must be JSON or a form; a raw body may be anything;
+// an ignored body is not looked at.
+func (s *Server) input(x *exchange) (*Input, *bifrost.Error) {
+	in, err := NewInput(&x.req)
+	if err != nil {
+		return nil, asProblem(err, http.StatusBadRequest)
+	}
+	if x.ep.wf.Body == BodyDecoded && in.Kind == OtherBody {
+		return nil, newProblem(http.StatusUnsupportedMediaType,
+			"the body must be application/json, application/*+json or application/x-www-form-urlencoded")
+	}
+	return in, nil
+}
+
+// decode reads the workflow's arguments. Its *bifrost.Error (400 naming each
+// bad field) is answered as is; any other error is a 400 with its message.
+func (s *Server) decode(x *exchange, in *Input) (Args, *bifrost.Error) {
+	args, err := x.ep.wf.Decode(in)
+	if err != nil {
+		return nil, asProblem(err, http.StatusBadRequest)
+	}
+	return args, nil
+}
+
+// asProblem returns err's *bifrost.Error, with status fallback when it has
+// none, or a fallback problem showing err's message.
+func asProblem(err error, fallback int) *bifrost.Error {
+	be, ok := errors.AsType[*bifrost.Error](err)
+	if !ok {
+		return newProblem(fallback, err.Error())
+	}
+	if status := problemStatus(be.Status, fallback); status != be.Status {
+		cp := *be
+		cp.Status, cp.Title = status, ""
+		be = &cp
+	}
+	return be
+}
+
+// execute runs the workflow in the request, under its timeout, with recovery.
+// Workflows must honour ctx, as net/http handlers must: the answer waits for
+// Invoke to return, and a deadline passed by then is a 504 whatever the
+// result.
+//
+// An async workflow runs here too, as if sync, until the durable queue
+// exists: then serveEndpoint stores its args and answers 202 in place of
+// this step for wf.Mode == Async.
+func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
+	wf := x.ep.wf
+	ctx := x.c.Request().Context()
+	if wf.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wf.Timeout)
+		defer cancel()
+	}
+	x.exec.ID, x.exec.Workflow, x.exec.Base = x.id, wf.Name, s.log
+	ctx = execctx.With(ctx, &x.exec)
+
+	res, err := invoke(ctx, args)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		attrs := []slog.Attr{slog.String("workflow", wf.Name), slog.String("execution_id", x.id),
+			slog.Duration("timeout", wf.Timeout)}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		s.log.LogAttrs(ctx, slog.LevelWarn, "workflow timed out", attrs...)
+		return Result{}, newProblem(http.StatusGatewayTimeout, x.ep.timedOut)
+	}
+	if err == nil {
+		return res, nil
+	}
+	if errors.Is(err, context.Canceled) && x.c.Request().Context().Err() != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "the caller went away",
+			slog.String("workflow", wf.Name), slog.String("execution_id", x.id))
+		return Result{}, &bifrost.Error{Status: statusClientClosedRequest, Title: "Client Closed Request"}
+	}
+	if pe, ok := err.(*panicError); ok {
+		s.log.LogAttrs(ctx, slog.LevelError, "workflow panicked",
+			slog.String("workflow", wf.Name), slog.String("execution_id", x.id),
+			slog.Any("panic", pe.value), slog.String("stack", string(pe.stack)))
+		return Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
+	}
+	if be, ok := errors.AsType[*bifrost.Error](err); ok {
+		return Result{}, be // its status, title, detail and errors are for the caller
+	}
+	s.log.LogAttrs(ctx, slog.LevelError, "workflow failed",
+		slog.String("workflow", wf.Name), slog.String("execution_id", x.id), slog.String("error", err.Error()))
+	return Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
+}
+
+// statusClientClosedRequest is the status logged when the caller hung up
+// before the workflow finished (nginx's 499); nobody reads the answer.
+const statusClientClosedRequest = 499
+
+// panicError is a panic of a workflow, recovered.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return "workflow panicked" }
+
+// invoke calls the workflow, turning a panic into a *panicError.
+func invoke(ctx context.Context, args Args) (res Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = Result{}, &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return args.Invoke(ctx)
+}

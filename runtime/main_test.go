@@ -1,0 +1,239 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// startServe runs serve on a free port and returns its base URL, its log and
+// the channel its result arrives on.
+func startServe(t *testing.T, ctx context.Context, workflows []*Workflow) (string, *syncBuffer, <-chan error) {
+	t.Helper()
+	logs := &syncBuffer{}
+	opts := Options{Workflows: workflows, Logger: slog.New(slog.NewJSONHandler(logs, nil))}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, opts, "127.0.0.1:0") }()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range logs.lines(t) {
+			if line["msg"] == "listening" {
+				addr, _ := line["addr"].(string)
+				if !strings.HasPrefix(addr, "127.0.0.1:") || strings.HasSuffix(addr, ":0") {
+					t.Fatalf("listening on %q, want the real address", addr)
+				}
+				return "http://" + addr, logs, done
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve returned before listening: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no listening line:\n%s", logs)
+	return "", nil, nil
+}
+
+func TestServeStartsAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url, logs, done := startServe(t, ctx, testWorkflows())
+
+	for path, want := range map[string]int{"/healthz": 200, "/api/endpoints/hello?name=x": 200, "/nowhere": 404} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not return after cancel")
+	}
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Error("still accepting after shutdown")
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no stopped line:\n%s", logs)
+	}
+}
+
+func TestServeDrainsInFlight(t *testing.T) {
+	started := make(chan struct{})
+	wf := &Workflow{Name: "steady", Endpoint: true, Methods: []string{"POST"}, Decode: constant(func(ctx context.Context) (Result, error) {
+		close(started)
+		select { // finishes its work after shutdown began, unless its context ends
+		case <-time.After(300 * time.Millisecond):
+			return JSON(http.StatusOK, "finished"), nil
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+	})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url, _, done := startServe(t, ctx, []*Workflow{wf})
+
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := http.Post(url+"/api/endpoints/steady", "", nil)
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- result{status: resp.StatusCode, body: string(b)}
+	}()
+	<-started
+	cancel() // shut down with the request in flight
+
+	r := <-got
+	if r.err != nil || r.status != 200 || !strings.Contains(r.body, "finished") {
+		t.Errorf("in-flight request: %d %q %v, want it to finish", r.status, r.body, r.err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
+
+func TestServeBadAddress(t *testing.T) {
+	err := serve(context.Background(), Options{Logger: slog.New(slog.DiscardHandler)}, "256.0.0.1:http-nope")
+	if err == nil {
+		t.Fatal("serve on a bad address succeeded")
+	}
+}
+
+func TestWorkflowsCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"/usr/bin/app", "workflows"}, &out, &errOut, testWorkflows())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME METHODS MODE PUBLIC ENDPOINT FUNC" {
+		t.Errorf("header %q", lines[0])
+	}
+	want := map[string]string{
+		"hello":         "hello GET,POST sync no /api/endpoints/hello example.com/app.Hello",
+		"background":    "background - sync no - Background",
+		"async_for_now": "async_for_now POST async no /api/endpoints/async_for_now",
+	}
+	found := 0
+	for _, line := range lines[1:] {
+		f := strings.Join(strings.Fields(line), " ")
+		if w, ok := want[strings.Fields(line)[0]]; ok {
+			found++
+			if !strings.HasPrefix(f, w) {
+				t.Errorf("row %q, want %q", f, w)
+			}
+		}
+	}
+	if found != len(want) || len(lines)-1 != len(testWorkflows()) {
+		t.Errorf("table:\n%s", out.String())
+	}
+	if !strings.HasPrefix(lines[1], "async_for_now") {
+		t.Errorf("rows not sorted by name:\n%s", out.String())
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		wfs  []*Workflow
+		code int
+		out  string
+	}{
+		{[]string{"app", "--help"}, nil, 0, "serve"},
+		{[]string{"app"}, nil, 0, "workflows"},
+		{[]string{"app", "serv"}, nil, 2, `did you mean serve?`},
+		{[]string{"app", "serve", "--nope"}, nil, 2, "unknown flag"},
+		{[]string{"app", "workflows", "extra"}, nil, 2, "no arguments"},
+		{[]string{"app", "workflows"}, []*Workflow{{Name: "a"}, {Name: "a"}}, 1, "two workflows"},
+		{[]string{"app", "serve", "--addr", "not an address"}, nil, 1, "not an address"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errOut, tc.wfs)
+		if code != tc.code || !strings.Contains(out.String()+errOut.String(), tc.out) {
+			t.Errorf("%q: exit %d, want %d; output %q %q, want %q", tc.args, code, tc.code, out.String(), errOut.String(), tc.out)
+		}
+	}
+}
+
+func TestHelpNamesEnvTwins(t *testing.T) {
+	var out bytes.Buffer
+	run(context.Background(), []string{"app", "serve", "--help"}, &out, &out, nil)
+	if !strings.Contains(out.String(), "BIFROST_ADDR") {
+		t.Errorf("help does not name BIFROST_ADDR:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "app serve") {
+		t.Errorf("help does not use the program's name:\n%s", out.String())
+	}
+}
+
+func TestEnvTwins(t *testing.T) {
+	newFlags := func() (*pflag.FlagSet, *string, *int) {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		return fs, fs.String("addr", "127.0.0.1:8080", ""), fs.Int("worker-count", 1, "")
+	}
+	t.Setenv("BIFROST_ADDR", "0.0.0.0:9000")
+	t.Setenv("BIFROST_WORKER_COUNT", "4")
+
+	fs, addr, workers := newFlags()
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyEnv(fs); err != nil {
+		t.Fatal(err)
+	}
+	if *addr != "0.0.0.0:9000" || *workers != 4 {
+		t.Errorf("from env: addr %q workers %d", *addr, *workers)
+	}
+
+	fs, addr, _ = newFlags()
+	if err := fs.Parse([]string{"--addr", "127.0.0.1:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyEnv(fs); err != nil {
+		t.Fatal(err)
+	}
+	if *addr != "127.0.0.1:1" {
+		t.Errorf("the flag must win over the env: addr %q", *addr)
+	}
+
+	t.Setenv("BIFROST_WORKER_COUNT", "many")
+	fs, _, _ = newFlags()
+	if err := applyEnv(fs); err == nil || !strings.Contains(err.Error(), "BIFROST_WORKER_COUNT") {
+		t.Errorf("a bad env value: %v, want an error naming BIFROST_WORKER_COUNT", err)
+	}
+}
+
+func TestServeAddrFromEnv(t *testing.T) {
+	t.Setenv("BIFROST_ADDR", "not an env address")
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"app", "serve"}, &out, &out, nil)
+	if code != 1 || !strings.Contains(out.String(), "not an env address") {
+		t.Errorf("exit %d, output %q: want serve to use BIFROST_ADDR", code, out.String())
+	}
+}
