@@ -15,7 +15,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/bifrost-go/bifrost"
@@ -34,6 +33,8 @@ type exchange struct {
 	req      bifrost.Request
 	bodyRead bool
 	exec     execctx.Execution
+	execCtx  execctx.Context
+	in       Input
 	idBytes  [36]byte
 	idHeader [1]string
 	ctHeader [1]string
@@ -140,7 +141,7 @@ func (s *Server) route(x *exchange) *bifrost.Error {
 
 // begin starts the execution: a UUIDv7 id, on the answer from here on.
 func (s *Server) begin(x *exchange) *bifrost.Error {
-	u, err := uuid.NewV7()
+	u, err := newV7(time.Now())
 	if err != nil { // only when the system's random source fails
 		s.log.LogAttrs(context.Background(), slog.LevelError, "no execution id", slog.String("error", err.Error()))
 		return newProblem(http.StatusInternalServerError, failedDetail(""))
@@ -155,7 +156,7 @@ func (s *Server) begin(x *exchange) *bifrost.Error {
 // string without a copy: the id costs no allocation of its own. The array is
 // written once, here, and never again, so the string stays immutable; it
 // keeps the exchange alive as long as it is referenced.
-func (x *exchange) idString(u uuid.UUID) string {
+func (x *exchange) idString(u [16]byte) string {
 	b := x.idBytes[:]
 	hex.Encode(b[0:8], u[0:4])
 	b[8] = '-'
@@ -258,8 +259,8 @@ func peerHost(addr string) string {
 // decode: a decoded body must be JSON or a form; a raw body may be anything;
 // an ignored body is not looked at.
 func (s *Server) input(x *exchange) (*Input, *bifrost.Error) {
-	in, err := NewInput(&x.req)
-	if err != nil {
+	in := &x.in
+	if err := in.init(&x.req, x.ep.wf.Body == BodyDecoded); err != nil {
 		return nil, asProblem(err, http.StatusBadRequest)
 	}
 	if x.ep.wf.Body == BodyDecoded && in.Kind == OtherBody {
@@ -311,7 +312,8 @@ func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
 		defer cancel()
 	}
 	x.exec.ID, x.exec.Workflow, x.exec.Base = x.id, wf.Name, s.log
-	ctx = execctx.With(ctx, &x.exec)
+	x.execCtx = execctx.Context{Context: ctx, Exec: &x.exec}
+	ctx = &x.execCtx
 
 	res, err := invoke(ctx, args)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

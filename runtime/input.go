@@ -26,19 +26,31 @@ type Input struct {
 	form    url.Values
 }
 
-// NewInput classifies the body of req by its Content-Type and, for a form,
-// parses it. A form that cannot be parsed is a 400 problem.
+// NewInput classifies the body of req by its Content-Type and parses a form
+// body. A form that cannot be parsed is a 400 problem.
 func NewInput(req *bifrost.Request) (*Input, error) {
-	in := &Input{Request: req, Kind: bodyKind(req.Header.Get("Content-Type"), len(req.Body))}
-	if in.Kind == FormBody {
-		form, err := url.ParseQuery(string(req.Body))
-		if err != nil {
-			return nil, &bifrost.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
-				Detail: "the form body is malformed", Errors: []bifrost.FieldError{{Location: "body", Message: "malformed form encoding"}}}
-		}
-		in.form = form
+	in := new(Input)
+	if err := in.init(req, true); err != nil {
+		return nil, err
 	}
 	return in, nil
+}
+
+// init fills in for req, in place, so the server can keep it in its
+// per-request state. A form is parsed only when parseForm is set: a workflow
+// that takes the raw bytes accepts any body, malformed forms included.
+func (in *Input) init(req *bifrost.Request, parseForm bool) error {
+	*in = Input{Request: req, Kind: bodyKind(req.Header.Get("Content-Type"), len(req.Body))}
+	if in.Kind != FormBody || !parseForm {
+		return nil
+	}
+	form, err := url.ParseQuery(string(req.Body))
+	if err != nil {
+		return &bifrost.Error{Status: http.StatusBadRequest, Title: http.StatusText(http.StatusBadRequest),
+			Detail: "the form body is malformed", Errors: []bifrost.FieldError{{Location: "body", Message: "malformed form encoding"}}}
+	}
+	in.form = form
+	return nil
 }
 
 func bodyKind(contentType string, size int) BodyKind {

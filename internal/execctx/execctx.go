@@ -34,6 +34,23 @@ func (e *Execution) Logger() *slog.Logger {
 	return e.logger
 }
 
+// Context is a context carrying an execution. A server embeds one in its
+// per-request state and passes its address, which costs no allocation where
+// context.WithValue would.
+type Context struct {
+	context.Context
+	Exec *Execution
+}
+
+// Value answers the execution for this package's key and defers to the
+// parent for every other key.
+func (c *Context) Value(k any) any {
+	if _, ok := k.(key); ok {
+		return c.Exec
+	}
+	return c.Context.Value(k)
+}
+
 // With returns ctx carrying e.
 func With(ctx context.Context, e *Execution) context.Context {
 	return context.WithValue(ctx, key{}, e)

@@ -1,0 +1,37 @@
+# The two commands that matter on a fresh machine: `make demo` and `make test`.
+GO ?= go
+FUZZTIME ?= 10s
+BENCHCOUNT ?= 6
+
+.PHONY: demo test test-short fuzz check generate bench
+
+## demo: build the quickstart example and serve it on 127.0.0.1:8080, printing curl lines to try
+demo:
+	./examples/quickstart/demo.sh
+
+## test: every test with the race detector, then a short run of each fuzz target
+test:
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=5s
+
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	$(GO) test ./generator -run '^$$' -fuzz '^FuzzParseDirective$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/jsonscan -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./examples/bench -run '^$$' -fuzz '^FuzzDecodeCreateItem$$' -fuzztime $(FUZZTIME)
+
+## check: formatting, vet, staticcheck, and generated code up to date
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) run ./cmd/bifrostgen check ./...
+
+## generate: regenerate every bifrost_gen.go
+generate:
+	$(GO) generate ./...
+
+## bench: the benchmarks, BENCHCOUNT runs each, summarised by benchstat
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./examples/bench ./runtime/... | tee bench.out
+	$(GO) tool benchstat bench.out
