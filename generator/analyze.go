@@ -24,6 +24,8 @@ const (
 
 // signatureHint lists what a workflow may take and return; every signature
 // diagnostic carries it.
+const resultHint = "a workflow returns error, (T, error), (T, int, error) or (*bifrost.Response, error)"
+
 const signatureHint = `parameters: context.Context, *bifrost.Request, bifrost.Headers or http.Header,
 one body (a struct, *struct, map, slice of structs or maps, any, json.RawMessage or []byte),
 and scalars read from the query (string, bool, ints, uints, floats, time.Time, time.Duration,
@@ -171,6 +173,32 @@ func (a *analyzer) params(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature) 
 		}
 	}
 	wf.BodyUse = bodyUse(wf)
+	if wf.Body != nil {
+		if st := structOfShape(wf.Body.Shape); st != nil {
+			for _, f := range st.Fields {
+				a.nestedParams(f.Shape, map[*Struct]bool{st: true})
+			}
+		}
+	}
+}
+
+// nestedParams reports query and header tags below the parameter's own
+// struct: only its fields can come from the query or headers.
+func (a *analyzer) nestedParams(sh *Shape, seen map[*Struct]bool) {
+	if sh == nil {
+		return
+	}
+	if sh.Kind == ShapeStruct && !seen[sh.Struct] {
+		seen[sh.Struct] = true
+		for _, f := range sh.Struct.Fields {
+			if f.Source != FromBody {
+				a.diags.Add(f.Pos, "move the field to the parameter's own struct, or drop the tag",
+					"field %s: query and header tags apply only to fields of the parameter's own struct, not of nested ones", strings.Join(f.GoPath, "."))
+			}
+			a.nestedParams(f.Shape, seen)
+		}
+	}
+	a.nestedParams(sh.Elem, seen)
 }
 
 // bodyUse says which content types the workflow's body decoding accepts.
@@ -209,6 +237,7 @@ func (s *Shape) bodyFields() bool {
 }
 
 func (a *analyzer) checkRequired(wf *Workflow) {
+	offset := len("required=")
 	for _, name := range wf.Directive.Required {
 		var found *Param
 		for _, p := range wf.Params {
@@ -217,6 +246,8 @@ func (a *analyzer) checkRequired(wf *Workflow) {
 			}
 		}
 		pos := wf.Directive.OptionPos["required"]
+		pos.Column += offset // at the item itself
+		offset += len(name) + 1
 		switch {
 		case found == nil:
 			a.diags.Add(pos, "name scalar parameters of "+wf.Func+": "+scalarNames(wf),
@@ -245,15 +276,28 @@ func scalarNames(wf *Workflow) string {
 
 func (a *analyzer) results(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature) {
 	res := sig.Results()
-	pos := a.pos(fn.Type.Func)
-	if fn.Type.Results != nil {
-		pos = a.pos(fn.Type.Results.Pos())
-	}
 	n := res.Len()
+	// at is the position of result i, or of the func keyword when there are none.
+	at := func(i int) token.Position {
+		if fn.Type.Results == nil {
+			return a.pos(fn.Type.Func)
+		}
+		var nodes []ast.Node
+		for _, field := range fn.Type.Results.List {
+			if len(field.Names) == 0 {
+				nodes = append(nodes, field.Type)
+			}
+			for _, name := range field.Names {
+				nodes = append(nodes, name)
+			}
+		}
+		return a.pos(nodes[min(i, len(nodes)-1)].Pos())
+	}
 	if n == 0 || !isError(res.At(n-1).Type()) {
-		a.diags.Add(pos, signatureHint, "%s must return an error as its last result", wf.Func)
+		a.diags.Add(at(n-1), resultHint, "%s must return an error as its last result", wf.Func)
 		return
 	}
+	pos := at(0)
 	switch n {
 	case 1:
 		wf.Result = Result{Kind: ResultError}
@@ -266,12 +310,12 @@ func (a *analyzer) results(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature)
 		wf.Result = Result{Kind: ResultValue, Type: t}
 	case 3:
 		if b, ok := res.At(1).Type().Underlying().(*types.Basic); !ok || b.Kind() != types.Int {
-			a.diags.Add(pos, signatureHint, "the second of three results must be the HTTP status (int), not %s", typeString(res.At(1).Type(), a.pkg.Types))
+			a.diags.Add(at(1), resultHint, "the second of three results must be the HTTP status (int), not %s", typeString(res.At(1).Type(), a.pkg.Types))
 			return
 		}
 		wf.Result = Result{Kind: ResultStatus, Type: res.At(0).Type()}
 	default:
-		a.diags.Add(pos, signatureHint, "%s returns %d results; a workflow returns at most 3", wf.Func, n)
+		a.diags.Add(at(3), resultHint, "%s returns %d results; a workflow returns at most 3", wf.Func, n)
 		return
 	}
 	if wf.Result.Type == nil {
@@ -325,7 +369,7 @@ func notJSON(t types.Type, seen map[types.Type]bool) string {
 			if !f.Exported() && !f.Embedded() {
 				continue
 			}
-			if name, _ := jsonTag(u.Tag(i)); name == "-" {
+			if jsonSkipped(u.Tag(i)) {
 				continue
 			}
 			if why := notJSON(f.Type(), seen); why != "" {

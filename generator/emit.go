@@ -30,16 +30,24 @@ type emitter struct {
 	queue []*Struct          // structs whose functions are still to be written
 	forms map[*Struct]bool   // structs read from a form body
 	decls []jen.Code         // struct functions and patterns, in order of first use
+	args  map[*Workflow]string
 }
 
 // emit renders the package's generated file and returns the top-level names
 // it declares.
 func emit(pkg *Package) ([]byte, []string, error) {
 	f := jen.NewFilePathName(pkg.Path, pkg.Name)
-	f.ImportName(bifrostPath, "bifrost")
-	f.ImportName(runtimePath, "runtime")
-	f.ImportName(jsonscanPath, "jsonscan")
-	e := &emitter{pkg: pkg, file: f, names: map[*Struct]string{}, taken: map[string]bool{}, forms: map[*Struct]bool{}}
+	// A package may declare a name the generated file imports (a var called
+	// runtime, a func called http): such an import gets an alias.
+	for path, name := range map[string]string{bifrostPath: "bifrost", runtimePath: "runtime", jsonscanPath: "jsonscan",
+		"context": "context", "net/http": "http", "time": "time", "regexp": "regexp"} {
+		if pkg.Types.Scope().Lookup(name) != nil {
+			f.ImportAlias(path, "bf"+name)
+		} else {
+			f.ImportName(path, name)
+		}
+	}
+	e := &emitter{pkg: pkg, file: f, names: map[*Struct]string{}, taken: map[string]bool{}, forms: map[*Struct]bool{}, args: map[*Workflow]string{}}
 
 	f.Comment(fmt.Sprintf("Workflows returns the workflows of package %s, for runtime.Main or runtime.New.", pkg.Name))
 	var entries []jen.Code
@@ -122,7 +130,7 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	set("Body", jen.Qual(runtimePath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[wf.BodyUse]), true)
 	set("Decode", jen.Id(e.name("decode"+wf.Func)), true)
 	set("NewArgs", jen.Func().Params().Qual(runtimePath, "Args").Block(
-		jen.Return(jen.New(jen.Id(argsType(wf)))),
+		jen.Return(jen.New(jen.Id(e.argsType(wf)))),
 	), true)
 	return jen.Values(append(fields, jen.Line())...)
 }
@@ -149,7 +157,19 @@ func duration(d time.Duration) jen.Code {
 	return jen.Qual("time", "Duration").Call(jen.Lit(int64(d)))
 }
 
-func argsType(wf *Workflow) string { return lowerFirst(wf.Func) + "Args" }
+// argsType names a workflow's args struct: createOrderArgs.
+func (e *emitter) argsType(wf *Workflow) string {
+	if name, ok := e.args[wf]; ok {
+		return name
+	}
+	base := lowerFirst(wf.Func) + "Args"
+	name := base
+	for i := 2; e.taken[name]; i++ { // Hook and hook both mark workflows
+		name = base + strconv.Itoa(i)
+	}
+	e.args[wf] = e.name(name)
+	return name
+}
 
 // name records a generated top-level name.
 func (e *emitter) name(n string) string {
@@ -160,7 +180,7 @@ func (e *emitter) name(n string) string {
 // workflow writes the args struct, its decoder and its Invoke method.
 func (e *emitter) workflow(wf *Workflow) {
 	f := e.file
-	args := e.name(argsType(wf))
+	args := e.argsType(wf)
 	var fields []jen.Code
 	for _, p := range wf.Params {
 		if p.Kind == ParamContext {

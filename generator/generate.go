@@ -68,9 +68,8 @@ func Generate(cfg Config) (*Output, error) {
 		}
 	}
 	checkNames(out.Packages, &diags)
-	if len(diags) > 0 {
-		return nil, diags.Sorted()
-	}
+	// Emit even when there are problems elsewhere: a name the generated code
+	// would collide with is one more problem to report in this run.
 	for _, pkg := range out.Packages {
 		src, taken, err := emit(pkg)
 		if err != nil {
@@ -109,7 +108,7 @@ func checkNames(pkgs []*Package, diags *Diagnostics) {
 			owner[wf] = pkg
 			if prev, ok := first[wf.Name]; ok {
 				diags.Add(wf.Directive.Pos, "give one of them another name with name=",
-					"workflow name %q is already used by %s.%s at %s", wf.Name, owner[prev].Name, prev.Func, prev.Pos)
+					"workflow name %q is already used by %s.%s (%s:%d)", wf.Name, owner[prev].Name, prev.Func, filepath.Base(prev.Pos.Filename), prev.Pos.Line)
 				continue
 			}
 			first[wf.Name] = wf

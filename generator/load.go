@@ -37,13 +37,32 @@ func load(dir string, patterns []string) ([]*packages.Package, *token.FileSet, e
 // packageErrors turns a package's load and type errors into diagnostics.
 // They are reported only for packages that hold workflows: elsewhere (a main
 // package calling a Workflows() that the build tag hides) they are expected.
+// The go command's own compile output repeats the type errors without a
+// position, and one syntax error makes the parser report several: each
+// problem is reported once.
 func packageErrors(pkg *packages.Package, diags *Diagnostics) {
+	const hint = "fix the package so that it compiles, then run bifrostgen again"
+	positioned := false
+	for _, e := range pkg.Errors {
+		if parsePos(e.Pos).Line > 0 {
+			positioned = true
+		}
+	}
+	parseErrorIn := map[string]bool{}
 	for _, e := range pkg.Errors {
 		pos := parsePos(e.Pos)
-		if pos.Filename == "" {
+		switch {
+		case pos.Line == 0 && positioned:
+			continue
+		case e.Kind == packages.ParseError && parseErrorIn[pos.Filename]:
+			continue
+		case e.Kind == packages.ParseError:
+			parseErrorIn[pos.Filename] = true
+		}
+		if pos.Filename == "" || pos.Filename == "-" {
 			pos.Filename = pkg.PkgPath
 		}
-		diags.Add(pos, "fix the package so that it compiles, then run bifrostgen again", "%s", e.Msg)
+		diags.Add(pos, hint, "%s", e.Msg)
 	}
 }
 

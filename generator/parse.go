@@ -441,7 +441,17 @@ func fields(text string, from int) []field {
 
 // suggestOption returns the option closest to name, when a typo (edit distance at
 // most 2) could explain the difference, or "".
+// pythonNames are the Python decorator's parameter names, which people
+// porting a workflow will type first.
+var pythonNames = map[string]string{
+	"endpoint_enabled": "endpoint", "allowed_methods": "methods", "public_endpoint": "public",
+	"execution_mode": "mode", "method": "methods",
+}
+
 func suggestOption(name string) string {
+	if o, ok := pythonNames[strings.ToLower(name)]; ok {
+		return o
+	}
 	best, bestDist := "", 3
 	for _, o := range options {
 		if dist := levenshtein(strings.ToLower(name), o.name); dist < bestDist {

@@ -1,8 +1,10 @@
 package generator
 
 import (
+	"fmt"
 	"go/token"
 	"go/types"
+	"math"
 	"reflect"
 	"regexp"
 	"slices"
@@ -110,10 +112,10 @@ func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded bo
 	for i := 0; i < u.NumFields(); i++ {
 		f := u.Field(i)
 		tag := reflect.StructTag(u.Tag(i))
-		name, opts := jsonTag(u.Tag(i))
-		if name == "-" && opts == "" {
+		if jsonSkipped(u.Tag(i)) {
 			continue
 		}
+		name, opts := jsonTag(u.Tag(i))
 		fpos := a.pos(f.Pos())
 		goPath := append(append([]string(nil), path...), f.Name())
 		if f.Embedded() && name == "" {
@@ -151,7 +153,8 @@ func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded bo
 			}
 			sc := scalarOf(f.Type())
 			if sc == nil {
-				a.diags.Add(fpos, signatureHint, "field %s: a query or header value must be a scalar, not %s", f.Name(), typeString(f.Type(), a.pkg.Types))
+				a.diags.Add(fpos, "a query or header value is text: use string, bool, a number, time.Time, time.Duration, an encoding.TextUnmarshaler, a slice of one or a pointer to one",
+					"field %s: a query or header value must be a scalar, not %s", f.Name(), typeString(f.Type(), a.pkg.Types))
 				continue
 			}
 			field.Shape = &Shape{Kind: ShapeScalar, Type: f.Type(), JSON: sc.JSONKind(), Scalar: sc}
@@ -167,6 +170,10 @@ func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded bo
 		s.Fields = append(s.Fields, field)
 	}
 }
+
+// jsonSkipped reports whether encoding/json skips a field: json:"-" exactly
+// (json:"-," is a member named "-").
+func jsonSkipped(tag string) bool { return reflect.StructTag(tag).Get("json") == "-" }
 
 // jsonTag splits a json struct tag into its name and options.
 func jsonTag(tag string) (name, opts string) {
@@ -208,6 +215,8 @@ func (a *analyzer) rules(f *Field, tag reflect.StructTag, t types.Type) {
 			bad(name, v, name+" applies to number fields")
 		case err != nil:
 			bad(name, v, name+" takes a number")
+		case f.Shape.JSON == KindInteger && n != math.Trunc(n):
+			bad(name, v, name+" of an integer field takes an integer")
 		case name == "minimum":
 			f.Rules.Minimum = &n
 		default:
@@ -233,21 +242,28 @@ func (a *analyzer) rules(f *Field, tag reflect.StructTag, t types.Type) {
 	}
 	if v, ok := tag.Lookup("pattern"); ok {
 		if _, err := regexp.Compile(v); err != nil || kind != "string" {
-			bad("pattern", v, "pattern takes a Go regular expression and applies to string fields")
+			why := "pattern applies to string fields"
+			if err != nil {
+				why = "pattern takes a Go regular expression: " + err.Error()
+			}
+			bad("pattern", v, why)
 		} else {
 			f.Rules.Pattern = v
 		}
 	}
 	if v, ok := tag.Lookup("enum"); ok {
 		items := strings.Split(v, ",")
-		valid := kind == "string" || kind == "number"
+		why := ""
+		if kind != "string" && kind != "number" {
+			why = "enum applies to string and number fields"
+		}
 		for _, it := range items {
-			if it == "" || (kind == "number" && !isNumber(it)) {
-				valid = false
+			if why == "" && (it == "" || (kind == "number" && !isInteger(it, f.Shape))) {
+				why = fmt.Sprintf("enum takes a comma-separated list of values of the field's type; %q is not one", it)
 			}
 		}
-		if !valid {
-			bad("enum", v, "enum takes a comma-separated list of values of the field's type, for string and number fields")
+		if why != "" {
+			bad("enum", v, why)
 		} else {
 			f.Rules.Enum = items
 		}
@@ -261,8 +277,14 @@ func (a *analyzer) rules(f *Field, tag reflect.StructTag, t types.Type) {
 	}
 }
 
-func isNumber(s string) bool {
-	_, err := strconv.ParseFloat(s, 64)
+// isInteger reports whether s is a value of the numeric shape: any number
+// for a float field, an integer for an integer field.
+func isInteger(s string, sh *Shape) bool {
+	if sh != nil && sh.JSON == KindNumber {
+		_, err := strconv.ParseFloat(s, 64)
+		return err == nil
+	}
+	_, err := strconv.ParseInt(s, 10, 64)
 	return err == nil
 }
 
