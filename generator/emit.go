@@ -342,10 +342,13 @@ func (e *emitter) decodeBody(p *Param) []jen.Code {
 	}
 	var cases []jen.Code
 	path := jen.Id("body").Op(":=").Add(pathLit(nil, jen.Lit("body")))
+	walk := e.walk(sh, jen.Id("in").Dot("Body").Call(), dst, "body", errs, 1)
+	if len(walk) > 0 {
+		walk = append([]jen.Code{path}, walk...)
+	}
 	jsonCase := []jen.Code{
-		jen.If(jen.List(jen.Id("ok"), jen.Id("typeErr")).Op(":=").Qual(runtimePath, "UnmarshalBody").Call(jen.Id("in"), errs, jen.Op("&").Add(dst)), jen.Id("ok")).Block(
-			append(append([]jen.Code{path}, e.walk(sh, jen.Id("in").Dot("Body").Call(), dst, "body", errs, 1)...),
-				jen.Qual(runtimePath, "TypeError").Call(errs, jen.Id("typeErr")))...,
+		jen.If(jen.List(jen.Id("ok"), jen.Id("valueErr")).Op(":=").Qual(runtimePath, "UnmarshalBody").Call(jen.Id("in"), errs, jen.Op("&").Add(dst)), jen.Id("ok")).Block(
+			append(walk, jen.Qual(runtimePath, "TypeError").Call(errs, jen.Id("valueErr")))...,
 		),
 	}
 	cases = append(cases, jen.Case(jen.Qual(runtimePath, "JSONBody")).Block(jsonCase...))
@@ -442,8 +445,7 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 		return []jen.Code{jen.Id(e.structName(sh.Struct, "validate")).Call(raw, jen.Op("&").Add(val), at, errs)}
 	case ShapePointer:
 		if sh.Elem.Kind == ShapeStruct {
-			return []jen.Code{jen.If(jen.Add(val).Op("!=").Nil()).Block(
-				jen.Id(e.structName(sh.Elem.Struct, "validate")).Call(raw, val, at, errs))}
+			return []jen.Code{jen.Id(e.structName(sh.Elem.Struct, "validate")).Call(raw, jen.Qual(runtimePath, "Or").Call(val), at, errs)}
 		}
 		inner := e.walk(sh.Elem, raw, jen.Parens(jen.Op("*").Add(val)), path, errs, depth)
 		if len(inner) == 0 || sh.Elem.Kind == ShapeScalar { // a kind check reads only raw
@@ -452,15 +454,24 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 		return []jen.Code{jen.If(jen.Add(val).Op("!=").Nil()).Block(inner...)}
 	case ShapeSlice:
 		check := jen.Qual(runtimePath, "CheckKind").Call(errs, raw, jsonKind(KindArray), at)
-		el, elPath, i := "el"+strconv.Itoa(depth), "path"+strconv.Itoa(depth), "i"+strconv.Itoa(depth)
-		inner := e.walk(sh.Elem, jen.Id(el).Dot("Value").Call(), jen.Add(val).Index(jen.Id(i)), elPath, errs, depth+1)
+		el, elPath := "el"+strconv.Itoa(depth), "path"+strconv.Itoa(depth)
+		// The element's value: runtime.Elem stands in a zero one when
+		// encoding/json stopped before it; only struct walks read it.
+		elem := jen.Qual(runtimePath, "Elem").Call(val, jen.Id(el).Dot("Index").Call())
+		var inner []jen.Code
+		if sh.Elem.Kind == ShapeStruct {
+			inner = []jen.Code{jen.Id(e.structName(sh.Elem.Struct, "validate")).Call(jen.Id(el).Dot("Value").Call(), elem, jen.Op("&").Id(elPath), errs)}
+		} else {
+			inner = e.walk(sh.Elem, jen.Id(el).Dot("Value").Call(), jen.Parens(jen.Op("*").Add(elem)), elPath, errs, depth+1)
+		}
 		if len(inner) == 0 {
 			return []jen.Code{check}
 		}
 		loop := jen.For(jen.Id(el).Op(":=").Qual(jsonscanPath, "Elements").Call(raw), jen.Id(el).Dot("Next").Call(), jen.Empty()).Block(
-			jen.If(jen.Id(i).Op(":=").Id(el).Dot("Index").Call(), jen.Id(i).Op("<").Len(val).Op("&&").Op("!").Qual(runtimePath, "IsNull").Call(jen.Id(el).Dot("Value").Call())).Block(
-				append([]jen.Code{jen.Id(elPath).Op(":=").Qual(runtimePath, "Path").Values(jen.Id("Parent").Op(":").Add(at), jen.Id("Index").Op(":").Id(i))}, inner...)...,
-			),
+			append([]jen.Code{
+				jen.If(jen.Qual(runtimePath, "IsNull").Call(jen.Id(el).Dot("Value").Call())).Block(jen.Continue()),
+				jen.Id(elPath).Op(":=").Qual(runtimePath, "Path").Values(jen.Id("Parent").Op(":").Add(at), jen.Id("Index").Op(":").Id(el).Dot("Index").Call()),
+			}, inner...)...,
 		)
 		return []jen.Code{jen.If(check).Block(loop)}
 	case ShapeMap:
@@ -545,13 +556,17 @@ func (e *emitter) structFuncs(s *Struct) {
 	}
 	seenType := jen.Index(jen.Lit(len(bodyFields))).Bool()
 
-	var checks []jen.Code
+	var checks, rules []jen.Code
 	for i, f := range bodyFields {
 		present := jen.Id("seen").Index(jen.Lit(i))
 		if f.Required {
 			checks = append(checks, jen.Qual(runtimePath, "RequireAt").Call(jen.Id("errs"), present.Clone(), jen.Id("at"), jen.Lit(f.Name)))
 		}
-		checks = append(checks, e.rules(f, jen.Id("v").Dot(strings.Join(f.GoPath, ".")), present.Clone(), jen.Id("at"))...)
+		rules = append(rules, e.rules(f, jen.Id("v").Dot(strings.Join(f.GoPath, ".")), present.Clone(), jen.Id("at"))...)
+	}
+	if len(rules) > 0 {
+		checks = append(checks, jen.If(jen.Id("errs").Dot("Partial").Call()).Block(jen.Return()))
+		checks = append(checks, rules...)
 	}
 	callCheck := func(at jen.Code) jen.Code {
 		if len(checks) == 0 {
@@ -662,12 +677,15 @@ func (e *emitter) fieldRead(f *Field, one, many string, val *jen.Statement) jen.
 	case sh.Kind == ShapeSlice && sh.Elem.Scalar != nil && !sh.Elem.Scalar.Slice:
 		sc = &Scalar{Elem: sh.Elem.Scalar.Elem, Parse: sh.Elem.Scalar.Parse, Slice: true}
 	}
-	if sc == nil || sc.Pointer {
+	if sc == nil {
 		return nil
 	}
 	fn := one
-	if sc.Slice {
+	switch {
+	case sc.Slice:
 		fn = many
+	case sc.Pointer:
+		fn = one + "Ptr"
 	}
 	return jen.Qual(runtimePath, fn).Call(jen.Id("in"), jen.Id("errs"), jen.Lit(f.Name), e.parser(sc), jen.Op("&").Add(val))
 }

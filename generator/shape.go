@@ -63,7 +63,10 @@ func isRawBytes(t types.Type) bool {
 
 // shapeOf describes any type that appears in a body, for the walk and the schema.
 func (a *analyzer) shapeOf(t types.Type, pos token.Position) *Shape {
-	if implements(types.NewPointer(t), "encoding/json", "Unmarshaler", "UnmarshalJSON") || isNamed(t, "encoding/json", "RawMessage") {
+	// A type with its own UnmarshalJSON decides its JSON form; time.Time's is
+	// an RFC 3339 string, which the walk can check.
+	custom := implements(types.NewPointer(t), "encoding/json", "Unmarshaler", "UnmarshalJSON") && !isNamed(t, "time", "Time")
+	if custom || isNamed(t, "encoding/json", "RawMessage") {
 		return &Shape{Kind: ShapeAny, Type: t, JSON: KindAny}
 	}
 	if _, isPtr := types.Unalias(t).(*types.Pointer); !isPtr {

@@ -17,8 +17,14 @@ import (
 
 // FieldErrors collects every invalid input of one request.
 type FieldErrors struct {
-	list []bifrost.FieldError
+	list    []bifrost.FieldError
+	partial bool
 }
+
+// Partial reports that encoding/json stopped at a value it could not store:
+// decoded values may be zero where the body had something, so rules on
+// values are not checked until the kinds are right.
+func (e *FieldErrors) Partial() bool { return e.partial }
 
 // Add records that the value at location is invalid.
 func (e *FieldErrors) Add(location, message string) {
@@ -224,6 +230,47 @@ func setAll[T any](errs *FieldErrors, prefix, name string, values []string, pars
 	return true
 }
 
+// QueryPtr reads the query parameter name into a new *T when present.
+func QueryPtr[T any](in *Input, errs *FieldErrors, name string, parse Parser[T], dst **T) bool {
+	return setPtr(dst, func(v *T) bool { return Query(in, errs, name, parse, v) })
+}
+
+// HeaderPtr reads the header name into a new *T when present.
+func HeaderPtr[T any](in *Input, errs *FieldErrors, name string, parse Parser[T], dst **T) bool {
+	return setPtr(dst, func(v *T) bool { return Header(in, errs, name, parse, v) })
+}
+
+// FormPtr reads the form field name into a new *T when present.
+func FormPtr[T any](in *Input, errs *FieldErrors, name string, parse Parser[T], dst **T) bool {
+	return setPtr(dst, func(v *T) bool { return Form(in, errs, name, parse, v) })
+}
+
+func setPtr[T any](dst **T, read func(*T) bool) bool {
+	var v T
+	if !read(&v) {
+		return false
+	}
+	*dst = &v
+	return true
+}
+
+// Elem returns &s[i], or a new zero T when encoding/json stopped before
+// decoding element i: the walk still checks the element's raw JSON.
+func Elem[T any](s []T, i int) *T {
+	if i < len(s) {
+		return &s[i]
+	}
+	return new(T)
+}
+
+// Or returns p, or a new zero T when p is nil (see Elem).
+func Or[T any](p *T) *T {
+	if p != nil {
+		return p
+	}
+	return new(T)
+}
+
 // Require records "required" at location when a required value was absent.
 func Require(errs *FieldErrors, present bool, location string) {
 	if !present {
@@ -240,27 +287,31 @@ func RequireAt(errs *FieldErrors, present bool, at *Path, key string) {
 
 // UnmarshalBody decodes the JSON body into dst. Malformed JSON is recorded
 // and reported as false: nothing more can be checked. A value of the wrong
-// type is not recorded here: the generated check walks the body and names
-// every one of them; the error returned is kept for what a walk cannot see
-// (a number too large for its Go type).
-func UnmarshalBody(in *Input, errs *FieldErrors, dst any) (ok bool, typeErr error) {
+// type is not recorded here: the generated walk names every one of them; the
+// error returned is kept for what a walk cannot see (a number too large for
+// its Go type, a value its UnmarshalJSON refuses).
+func UnmarshalBody(in *Input, errs *FieldErrors, dst any) (ok bool, valueErr error) {
 	err := json.Unmarshal(in.Body(), dst)
 	if err == nil {
 		return true, nil
 	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return true, err
+	if _, syntax := errors.AsType[*json.SyntaxError](err); syntax {
+		errs.Add("body", "malformed JSON: "+trimJSONError(err))
+		return false, nil
 	}
-	errs.Add("body", "malformed JSON: "+trimJSONError(err))
-	return false, nil
+	errs.partial = true
+	return true, err
 }
 
 // TypeError records err from UnmarshalBody when the walk found nothing: a
 // value that has the right JSON kind but does not fit its Go type.
 func TypeError(errs *FieldErrors, err error) {
-	var te *json.UnmarshalTypeError
-	if err == nil || errs.Len() > 0 || !errors.As(err, &te) {
+	if err == nil || errs.Len() > 0 {
+		return
+	}
+	te, ok := errors.AsType[*json.UnmarshalTypeError](err)
+	if !ok {
+		errs.Add("body", err.Error())
 		return
 	}
 	location := "body"

@@ -46,10 +46,10 @@ func decodeCreateItem(in *runtime.Input) (runtime.Args, error) {
 	var errs runtime.FieldErrors
 	switch in.Kind {
 	case runtime.JSONBody:
-		if ok, typeErr := runtime.UnmarshalBody(in, &errs, &args.Item); ok {
+		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Item); ok {
 			body := runtime.Path{Key: "body"}
 			validateItem(in.Body(), &args.Item, &body, &errs)
-			runtime.TypeError(&errs, typeErr)
+			runtime.TypeError(&errs, valueErr)
 		}
 	case runtime.FormBody:
 		formItem(in, &args.Item, &errs)
@@ -96,10 +96,11 @@ func validateItem(raw []byte, v *Item, at *runtime.Path, errs *runtime.FieldErro
 			member := runtime.Path{Parent: at, Key: "tags"}
 			if runtime.CheckKind(errs, it.Value(), jsonscan.Array, &member) {
 				for el1 := jsonscan.Elements(it.Value()); el1.Next(); {
-					if i1 := el1.Index(); i1 < len(v.Tags) && !runtime.IsNull(el1.Value()) {
-						path1 := runtime.Path{Parent: &member, Index: i1}
-						runtime.CheckKind(errs, el1.Value(), jsonscan.String, &path1)
+					if runtime.IsNull(el1.Value()) {
+						continue
 					}
+					path1 := runtime.Path{Parent: &member, Index: el1.Index()}
+					runtime.CheckKind(errs, el1.Value(), jsonscan.String, &path1)
 				}
 			}
 		case it.KeyIs("meta"):

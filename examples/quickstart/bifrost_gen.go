@@ -185,10 +185,10 @@ func decodeHandleWebhook(in *runtime.Input) (runtime.Args, error) {
 	var errs runtime.FieldErrors
 	switch in.Kind {
 	case runtime.JSONBody:
-		if ok, typeErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
+		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
 			body := runtime.Path{Key: "body"}
 			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, typeErr)
+			runtime.TypeError(&errs, valueErr)
 		}
 	case runtime.FormBody:
 		args.Payload = in.FormMap()
@@ -219,10 +219,10 @@ func decodeSecureEndpoint(in *runtime.Input) (runtime.Args, error) {
 	var errs runtime.FieldErrors
 	switch in.Kind {
 	case runtime.JSONBody:
-		if ok, typeErr := runtime.UnmarshalBody(in, &errs, &args.Data); ok {
+		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Data); ok {
 			body := runtime.Path{Key: "body"}
 			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, typeErr)
+			runtime.TypeError(&errs, valueErr)
 		}
 	case runtime.FormBody:
 		args.Data = in.FormMap()
@@ -253,10 +253,10 @@ func decodeGithubWebhook(in *runtime.Input) (runtime.Args, error) {
 	var errs runtime.FieldErrors
 	switch in.Kind {
 	case runtime.JSONBody:
-		if ok, typeErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
+		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
 			body := runtime.Path{Key: "body"}
 			validateGitHubEvent(in.Body(), &args.Payload, &body, &errs)
-			runtime.TypeError(&errs, typeErr)
+			runtime.TypeError(&errs, valueErr)
 		}
 	case runtime.FormBody:
 		formGitHubEvent(in, &args.Payload, &errs)
@@ -295,10 +295,10 @@ func decodeFlexibleEndpoint(in *runtime.Input) (runtime.Args, error) {
 	}
 	switch in.Kind {
 	case runtime.JSONBody:
-		if ok, typeErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
+		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
 			body := runtime.Path{Key: "body"}
 			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, typeErr)
+			runtime.TypeError(&errs, valueErr)
 		}
 	case runtime.FormBody:
 		args.Payload = in.FormMap()
@@ -355,10 +355,10 @@ func decodeProcessRequest(in *runtime.Input) (runtime.Args, error) {
 	var errs runtime.FieldErrors
 	switch in.Kind {
 	case runtime.JSONBody:
-		if ok, typeErr := runtime.UnmarshalBody(in, &errs, &args.Body); ok {
+		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Body); ok {
 			body := runtime.Path{Key: "body"}
 			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, typeErr)
+			runtime.TypeError(&errs, valueErr)
 		}
 	case runtime.FormBody:
 		args.Body = in.FormMap()
@@ -434,10 +434,10 @@ func decodeLongRunningTask(in *runtime.Input) (runtime.Args, error) {
 	var errs runtime.FieldErrors
 	switch in.Kind {
 	case runtime.JSONBody:
-		if ok, typeErr := runtime.UnmarshalBody(in, &errs, &args.Data); ok {
+		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Data); ok {
 			body := runtime.Path{Key: "body"}
 			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, typeErr)
+			runtime.TypeError(&errs, valueErr)
 		}
 	case runtime.FormBody:
 		args.Data = in.FormMap()
@@ -468,10 +468,10 @@ func decodeSlackCommand(in *runtime.Input) (runtime.Args, error) {
 	var errs runtime.FieldErrors
 	switch in.Kind {
 	case runtime.JSONBody:
-		if ok, typeErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
+		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
 			body := runtime.Path{Key: "body"}
 			validateSlashCommand(in.Body(), &args.Payload, &body, &errs)
-			runtime.TypeError(&errs, typeErr)
+			runtime.TypeError(&errs, valueErr)
 		}
 	case runtime.FormBody:
 		formSlashCommand(in, &args.Payload, &errs)
