@@ -9,10 +9,10 @@ BENCHCOUNT ?= 6
 demo:
 	./examples/quickstart/demo.sh
 
-## test: every test with the race detector, then a short run of each fuzz target
+## test: a short run of each fuzz target, then every test with the race detector
 test:
-	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=5s
+	$(GO) test -race -count=1 ./...
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:

@@ -473,7 +473,7 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 				jen.Id(elPath).Op(":=").Qual(runtimePath, "Path").Values(jen.Id("Parent").Op(":").Add(at), jen.Id("Index").Op(":").Id(el).Dot("Index").Call()),
 			}, inner...)...,
 		)
-		return []jen.Code{jen.If(check).Block(loop)}
+		return []jen.Code{jen.If(e.loopGuard(check, sh.Elem)).Block(loop)}
 	case ShapeMap:
 		check := jen.Qual(runtimePath, "CheckKind").Call(errs, raw, jsonKind(KindObject), at)
 		m, elPath, elem := "m"+strconv.Itoa(depth), "path"+strconv.Itoa(depth), "elem"+strconv.Itoa(depth)
@@ -491,9 +491,21 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 		body = append(body, jen.Id(elPath).Op(":=").Add(pathLit(at, key.Clone())))
 		body = append(body, inner...)
 		loop := jen.For(jen.Id(m).Op(":=").Qual(jsonscanPath, "Members").Call(raw), jen.Id(m).Dot("Next").Call(), jen.Empty()).Block(body...)
-		return []jen.Code{jen.If(check).Block(loop)}
+		return []jen.Code{jen.If(e.loopGuard(check, sh.Elem)).Block(loop)}
 	}
 	return nil
+}
+
+// loopGuard is the condition to walk the elements of an array or object:
+// elements that are scalars can only have the wrong kind when encoding/json
+// stopped on one (errs.Partial), so a body that decoded cleanly skips them.
+func (e *emitter) loopGuard(check jen.Code, elem *Shape) jen.Code {
+	if elem.Kind != ShapeScalar {
+		return check
+	}
+	// errs is &errs in a decoder and a pointer in a struct function: the
+	// method call reads the same through either.
+	return jen.Add(check).Op("&&").Id("errs").Dot("Partial").Call()
 }
 
 // structName is the name of one of a struct's generated functions, such as

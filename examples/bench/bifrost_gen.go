@@ -94,7 +94,7 @@ func validateItem(raw []byte, v *Item, at *runtime.Path, errs *runtime.FieldErro
 		case it.KeyIs("tags"):
 			seen[2] = true
 			member := runtime.Path{Parent: at, Key: "tags"}
-			if runtime.CheckKind(errs, it.Value(), jsonscan.Array, &member) {
+			if runtime.CheckKind(errs, it.Value(), jsonscan.Array, &member) && errs.Partial() {
 				for el1 := jsonscan.Elements(it.Value()); el1.Next(); {
 					if runtime.IsNull(el1.Value()) {
 						continue

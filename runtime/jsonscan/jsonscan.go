@@ -10,6 +10,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -143,14 +144,41 @@ func (it *ObjectIter) Value() []byte { return it.value }
 // KeyIs reports whether the current key names the field name the way
 // encoding/json matches it: equal under Unicode case folding.
 func (it *ObjectIter) KeyIs(name string) bool {
+	if string(it.key) == name { // the common case: no copy, no folding
+		return true
+	}
 	if bytes.IndexByte(it.key, '\\') >= 0 {
 		var k string
 		if err := json.Unmarshal(append(append([]byte{'"'}, it.key...), '"'), &k); err != nil {
 			return false
 		}
-		return bytes.EqualFold([]byte(k), []byte(name))
+		return strings.EqualFold(k, name)
 	}
-	return len(it.key) >= len(name) && len(it.key) <= len(name)*utf8.UTFMax && bytes.EqualFold(it.key, []byte(name))
+	return len(it.key) >= len(name) && len(it.key) <= len(name)*utf8.UTFMax && equalFold(it.key, name)
+}
+
+// equalFold is strings.EqualFold for a byte slice and a string, without
+// converting either.
+func equalFold(b []byte, s string) bool {
+	for i := 0; i < len(b) && i < len(s); i++ {
+		if b[i] >= utf8.RuneSelf || s[i] >= utf8.RuneSelf {
+			return strings.EqualFold(string(b[i:]), s[i:])
+		}
+		x, y := b[i], s[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return len(b) == len(s)
 }
 
 // ArrayIter walks the elements of a JSON array.

@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -104,6 +105,16 @@ func FuzzWalk(f *testing.F) {
 		}
 		if n < len(m) { // duplicate keys make n larger, never smaller
 			t.Fatalf("walk saw %d members, encoding/json decoded %d", n, len(m))
+		}
+	})
+}
+
+func FuzzEqualFold(f *testing.F) {
+	f.Add([]byte("Name"), "name")
+	f.Add([]byte("ſ"), "S")
+	f.Fuzz(func(t *testing.T, b []byte, s string) {
+		if got, want := equalFold(b, s), strings.EqualFold(string(b), s); got != want {
+			t.Fatalf("equalFold(%q, %q) = %v, strings.EqualFold says %v", b, s, got, want)
 		}
 	})
 }
