@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/internal/execctx"
+	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
 // exchange is one endpoint request on its way down the line. It is a single
@@ -34,7 +36,17 @@ type exchange struct {
 	bodyRead bool
 	exec     execctx.Execution
 	execCtx  execctx.Context
+	capture  execctx.Capture
 	in       Input
+
+	// What the record of a sync execution needs, set by execute and respond.
+	ran     bool
+	args    Args
+	status  store.Status
+	errText string
+	result  []byte
+	began   time.Time
+	ended   time.Time
 	idBytes  [36]byte
 	idHeader [1]string
 	ctHeader [1]string
@@ -70,6 +82,9 @@ func (s *Server) serveEndpoint(c echo.Context) error {
 	if p != nil {
 		return s.fail(x, p)
 	}
+	if x.ep.wf.Mode == Async {
+		return s.accept(x, args)
+	}
 	res, p := s.execute(x, args)
 	if p != nil {
 		return s.fail(x, p)
@@ -95,6 +110,9 @@ func (s *Server) finish(x *exchange) {
 		}
 	}
 	s.logAccess(x.c, x.start, slog.LevelInfo, x.workflowName(), x.id)
+	if x.ran && s.engine != nil {
+		s.engine.record(context.Background(), x.record())
+	}
 	if v == http.ErrAbortHandler {
 		panic(v) // net/http's way to abort the answer: pass it on
 	}
@@ -312,11 +330,21 @@ func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
 		defer cancel()
 	}
 	x.exec.ID, x.exec.Workflow, x.exec.Base = x.id, wf.Name, s.log
+	if s.engine != nil {
+		x.exec.Capture = &x.capture
+	}
 	x.execCtx = execctx.Context{Context: ctx, Exec: &x.exec}
 	ctx = &x.execCtx
 
+	x.ran, x.args, x.began = true, args, time.Now()
 	res, err := invoke(ctx, args)
+	x.ended = time.Now()
+	x.status = store.Succeeded
+	if err != nil {
+		x.status, x.errText = store.Failed, errorText(err)
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		x.status, x.errText = store.TimedOut, x.ep.timedOut
 		attrs := []slog.Attr{slog.String("workflow", wf.Name), slog.String("execution_id", x.id),
 			slog.Duration("timeout", wf.Timeout)}
 		if err != nil {
@@ -329,6 +357,7 @@ func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
 		return res, nil
 	}
 	if errors.Is(err, context.Canceled) && x.c.Request().Context().Err() != nil {
+		x.status, x.errText = store.Cancelled, "the caller went away"
 		s.log.LogAttrs(ctx, slog.LevelWarn, "the caller went away",
 			slog.String("workflow", wf.Name), slog.String("execution_id", x.id))
 		return Result{}, &bifrost.Error{Status: statusClientClosedRequest, Title: "Client Closed Request"}
@@ -345,6 +374,19 @@ func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
 	s.log.LogAttrs(ctx, slog.LevelError, "workflow failed",
 		slog.String("workflow", wf.Name), slog.String("execution_id", x.id), slog.String("error", err.Error()))
 	return Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
+}
+
+// record is the execution record of a sync run, made after the answer.
+func (x *exchange) record() *store.Execution {
+	e := &store.Execution{
+		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(Sync), Status: x.status, Attempt: 1,
+		Error: x.errText, Result: x.result, Logs: capturedLogs(&x.capture),
+		CreatedAt: x.start, StartedAt: x.began, FinishedAt: x.ended,
+	}
+	if input, err := json.Marshal(x.args); err == nil {
+		e.Input = input
+	}
+	return e
 }
 
 // statusClientClosedRequest is the status logged when the caller hung up

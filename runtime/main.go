@@ -19,6 +19,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
 // Main runs the binary's command line: `serve`, `workflows` and, as the
@@ -86,6 +88,9 @@ func newRootCommand(name string, workflows []*Workflow) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newServeCommand(workflows),
+		newWorkerCommand(workflows),
+		newMigrateCommand(),
+		newExecutionsCommand(),
 		newWorkflowsCommand(workflows),
 	)
 	documentEnv(root)
@@ -143,34 +148,52 @@ func noArgs(cmd *cobra.Command, args []string) error {
 const shutdownTimeout = 30 * time.Second
 
 func newServeCommand(workflows []*Workflow) *cobra.Command {
-	var addr string
+	var addr, db string
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the workflows over HTTP until SIGINT or SIGTERM",
+		Short: "Serve the workflows over HTTP, and run async executions, until SIGINT or SIGTERM",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := Options{
-				Workflows: workflows,
-				Logger:    slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)),
+			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			st, err := store.Open(cmd.Context(), db)
+			if err != nil {
+				return err
 			}
+			defer st.Close()
+			opts := Options{Workflows: workflows, Logger: log, Store: st, Workers: workers}
 			return serve(cmd.Context(), opts, addr)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port)")
+	addStoreFlags(cmd, &db, &workers)
 	return cmd
+}
+
+// addStoreFlags adds --db and --workers, shared by serve and worker.
+func addStoreFlags(cmd *cobra.Command, db *string, workers *int) {
+	cmd.Flags().StringVar(db, "db", store.DefaultDB, "the store: a SQLite file path, sqlite:PATH or postgres://...")
+	if workers != nil {
+		cmd.Flags().IntVar(workers, "workers", 8, "async executions run at once by this process (0: none)")
+	}
 }
 
 // serve listens on addr, logs "listening" with the real address, and serves
 // until ctx ends; then it stops accepting, lets in-flight requests finish for
-// at most shutdownTimeout, and returns.
+// at most shutdownTimeout, lets running async executions finish (handing
+// back those that do not), writes pending records, and returns.
 func serve(ctx context.Context, opts Options, addr string) error {
 	s, err := New(opts)
 	if err != nil {
 		return err
 	}
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
+		_ = s.Shutdown(context.Background())
 		return err
 	}
 	srv := &http.Server{
@@ -185,6 +208,7 @@ func serve(ctx context.Context, opts Options, addr string) error {
 	go func() { served <- srv.Serve(ln) }()
 	select {
 	case err := <-served:
+		_ = s.Shutdown(context.Background())
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
@@ -192,15 +216,19 @@ func serve(ctx context.Context, opts Options, addr string) error {
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "shutting down", slog.String("drain_timeout", shutdownTimeout.String()))
 	drain, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	var errs []error
 	if err := srv.Shutdown(drain); err != nil {
 		_ = srv.Close()
-		return fmt.Errorf("shutdown: in-flight requests did not finish within %s", shutdownTimeout)
+		errs = append(errs, fmt.Errorf("shutdown: in-flight requests did not finish within %s", shutdownTimeout))
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+		errs = append(errs, fmt.Errorf("serve %s: %w", ln.Addr(), err))
+	}
+	if err := s.Shutdown(drain); err != nil {
+		errs = append(errs, fmt.Errorf("shutdown: %w", err))
 	}
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "stopped")
-	return nil
+	return errors.Join(errs...)
 }
 
 func newWorkflowsCommand(workflows []*Workflow) *cobra.Command {
@@ -209,8 +237,8 @@ func newWorkflowsCommand(workflows []*Workflow) *cobra.Command {
 		Short: "List the workflows of this binary",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := New(Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler)}); err != nil {
-				return err
+			if _, errs := validWorkflows(workflows); len(errs) > 0 {
+				return errors.Join(errs...)
 			}
 			return printWorkflows(cmd.OutOrStdout(), workflows)
 		},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,9 +137,8 @@ func TestWorkflowsCommand(t *testing.T) {
 		t.Errorf("header %q", lines[0])
 	}
 	want := map[string]string{
-		"hello":         "hello GET,POST sync no /api/endpoints/hello example.com/app.Hello",
-		"background":    "background - sync no - Background",
-		"async_for_now": "async_for_now POST async no /api/endpoints/async_for_now",
+		"hello":      "hello GET,POST sync no /api/endpoints/hello example.com/app.Hello",
+		"background": "background - sync no - Background",
 	}
 	found := 0
 	for _, line := range lines[1:] {
@@ -153,12 +153,13 @@ func TestWorkflowsCommand(t *testing.T) {
 	if found != len(want) || len(lines)-1 != len(testWorkflows()) {
 		t.Errorf("table:\n%s", out.String())
 	}
-	if !strings.HasPrefix(lines[1], "async_for_now") {
+	if !slices.IsSortedFunc(lines[1:], func(a, b string) int { return strings.Compare(strings.Fields(a)[0], strings.Fields(b)[0]) }) {
 		t.Errorf("rows not sorted by name:\n%s", out.String())
 	}
 }
 
 func TestRunExitCodes(t *testing.T) {
+	t.Chdir(t.TempDir()) // serve opens its default store in the working directory
 	for _, tc := range []struct {
 		args []string
 		wfs  []*Workflow
@@ -230,6 +231,7 @@ func TestEnvTwins(t *testing.T) {
 }
 
 func TestServeAddrFromEnv(t *testing.T) {
+	t.Chdir(t.TempDir())
 	t.Setenv("BIFROST_ADDR", "not an env address")
 	var out bytes.Buffer
 	code := run(context.Background(), []string{"app", "serve"}, &out, &out, nil)

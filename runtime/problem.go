@@ -98,3 +98,7 @@ func (s *Server) handleEchoError(err error, c echo.Context) {
 	}
 	s.logAccess(c, time.Time{}, slog.LevelInfo, "", "")
 }
+
+func fieldError(location, message string) bifrost.FieldError {
+	return bifrost.FieldError{Location: location, Message: message}
+}

@@ -36,6 +36,7 @@ func (s *Server) respond(x *exchange, res Result) error {
 	x.ctHeader[0] = mimeJSON
 	w.Header()["Content-Type"] = x.ctHeader[:]
 	w.WriteHeader(status)
+	x.result = body // the record keeps the bytes the caller got
 	_, err = w.Write(body)
 	return err
 }
@@ -72,6 +73,9 @@ func (s *Server) respondRaw(x *exchange, status int, r *bifrost.Response) error 
 		h.Set("Content-Type", "application/octet-stream")
 	}
 	w.WriteHeader(status)
+	if s.engine != nil {
+		x.result, _ = marshalResult(Result{Status: status, Response: r})
+	}
 	if !bodyAllowed(status) || len(r.Body) == 0 {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
 // DefaultBodyLimit is the largest request body accepted when
@@ -31,6 +34,13 @@ type Options struct {
 	Workflows []*Workflow
 	Logger    *slog.Logger // process log; default: JSON slog handler on stderr
 	BodyLimit int64        // largest request body in bytes; default DefaultBodyLimit
+
+	// Store records executions and holds the async queue. Without one,
+	// sync executions are not recorded and async workflows cannot be served.
+	Store store.Store
+	// Workers is how many async executions this process runs at once; 0
+	// runs none (another process's `worker` does).
+	Workers int
 }
 
 // Server serves workflows over HTTP. It holds no per-request state and is
@@ -42,6 +52,7 @@ type Server struct {
 	endpoints map[string]*endpoint // endpoint workflows by name
 
 	tooLarge string // the 413 detail
+	engine   *engine // nil without a store
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -71,9 +82,63 @@ func New(opts Options) (*Server, error) {
 	}
 	s.tooLarge = "the body is larger than the limit of " + strconv.FormatInt(s.bodyLimit, 10) + " bytes"
 
-	seen := make(map[string]bool, len(opts.Workflows))
+	valid, errs := validWorkflows(opts.Workflows)
+	for _, wf := range valid {
+		s.workflows = append(s.workflows, wf)
+		if wf.Endpoint {
+			s.endpoints[wf.Name] = &endpoint{
+				wf:       wf,
+				allow:    strings.Join(wf.Methods, ", "),
+				timedOut: "the workflow did not finish within its timeout of " + wf.Timeout.String(),
+			}
+		}
+	}
+	if opts.Store == nil {
+		for _, wf := range s.workflows {
+			if wf.Endpoint && wf.Mode == Async {
+				errs = append(errs, fmt.Errorf("workflow %s: mode=async needs a store (Options.Store)", wf.Name))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if opts.Store != nil {
+		en, err := newEngine(context.Background(), opts.Store, s.workflows, opts.Workers, s.log)
+		if err != nil {
+			return nil, err
+		}
+		s.engine = en
+	}
+	return s, nil
+}
+
+// Start starts what runs beside the requests: the async workers, after
+// re-running executions a crash interrupted. Call it once before serving.
+func (s *Server) Start(ctx context.Context) error {
+	if s.engine == nil {
+		return nil
+	}
+	return s.engine.start(ctx)
+}
+
+// Shutdown stops accepting async executions, lets running ones finish until
+// ctx ends (then hands them back to the queue), and writes the records of
+// sync executions still queued. Call it after the HTTP server has drained.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.engine == nil {
+		return nil
+	}
+	return s.engine.stop(ctx)
+}
+
+// validWorkflows returns the usable workflows and what is wrong with the
+// others: nil ones, repeated names, and what checkWorkflow refuses.
+func validWorkflows(workflows []*Workflow) ([]*Workflow, []error) {
+	seen := make(map[string]bool, len(workflows))
+	var valid []*Workflow
 	var errs []error
-	for i, wf := range opts.Workflows {
+	for i, wf := range workflows {
 		if wf == nil {
 			errs = append(errs, fmt.Errorf("workflow %d is nil", i))
 			continue
@@ -87,19 +152,9 @@ func New(opts Options) (*Server, error) {
 			errs = append(errs, err)
 			continue
 		}
-		s.workflows = append(s.workflows, wf)
-		if wf.Endpoint {
-			s.endpoints[wf.Name] = &endpoint{
-				wf:       wf,
-				allow:    strings.Join(wf.Methods, ", "),
-				timedOut: "the workflow did not finish within its timeout of " + wf.Timeout.String(),
-			}
-		}
+		valid = append(valid, wf)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return valid, errs
 }
 
 // checkWorkflow reports what makes wf unusable by the runtime. The generator
@@ -169,6 +224,11 @@ func (s *Server) Register(e *echo.Echo) {
 	e.RouteNotFound(endpointPath, s.serveEndpoint)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	if s.engine != nil {
+		e.GET("/api/executions", s.listExecutions)
+		e.GET("/api/executions/:id", s.getExecution)
+		e.POST("/api/executions/:id/cancel", s.cancelExecution)
+	}
 }
 
 // Handler returns a new echo app with the server's routes and an error
@@ -196,10 +256,18 @@ func (s *Server) healthz(c echo.Context) error {
 	return err
 }
 
-// readyz answers that the process can serve. The store check joins here when
-// there is a store.
+// readyz answers that the process can serve: its store answers.
 func (s *Server) readyz(c echo.Context) error {
 	start := time.Now()
+	if s.engine != nil {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := s.engine.store.DB().PingContext(ctx); err != nil {
+			err := writeProblem(c, newProblem(http.StatusServiceUnavailable, "the store does not answer"), "")
+			s.logAccess(c, start, slog.LevelWarn, "", "")
+			return err
+		}
+	}
 	err := c.JSONBlob(http.StatusOK, healthReady)
 	s.logAccess(c, start, slog.LevelDebug, "", "")
 	return err

@@ -114,9 +114,6 @@ func testWorkflows() []*Workflow {
 		{Name: "bad_json", Endpoint: true, Methods: []string{"GET"}, Decode: constant(func(context.Context) (Result, error) {
 			return JSON(http.StatusOK, make(chan int)), nil
 		})},
-		{Name: "async_for_now", Endpoint: true, Methods: []string{"POST"}, Mode: Async, Decode: constant(func(context.Context) (Result, error) {
-			return JSON(http.StatusOK, "ran"), nil
-		})},
 		{Name: "background", Func: "Background"}, // a workflow without an endpoint
 	}
 }
@@ -256,8 +253,6 @@ func TestEndpoints(t *testing.T) {
 			status: 200, wantType: "application/octet-stream", execID: true, rawBody: "\x01\x02\x03"},
 		{name: "an ignored body may have any type", method: "POST", path: "/api/endpoints/ignores_body", contentType: "text/plain", body: "whatever",
 			status: 200, wantType: "application/json", execID: true, jsonBody: `true`},
-		{name: "async runs in the request for now", method: "POST", path: "/api/endpoints/async_for_now",
-			status: 200, wantType: "application/json", execID: true, jsonBody: `"ran"`},
 
 		{name: "404 unknown workflow", method: "POST", path: "/api/endpoints/missing",
 			status: 404, wantType: ContentTypeProblem, problem: &wantProblem{detail: `"missing"`}},

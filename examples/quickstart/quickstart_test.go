@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,20 +19,34 @@ import (
 	"github.com/bifrost-go/bifrost/config"
 	"github.com/bifrost-go/bifrost/examples/quickstart"
 	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
 func serve(t *testing.T) *httptest.Server {
 	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := runtime.New(runtime.Options{
 		Workflows: quickstart.Workflows(),
 		Logger:    slog.New(slog.DiscardHandler),
 		BodyLimit: 1 << 10,
+		Store:     st,
+		Workers:   2,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		ts.Close()
+		_ = srv.Shutdown(context.Background())
+		_ = st.Close()
+	})
 	return ts
 }
 

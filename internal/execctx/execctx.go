@@ -17,6 +17,9 @@ type Execution struct {
 	// Base is the process logger; Logger adds the workflow and execution id
 	// to it on first use, so a workflow that never logs costs nothing.
 	Base *slog.Logger
+	// Capture, when set, also keeps the lines logged at info and above for
+	// the execution's record.
+	Capture *Capture
 
 	once   sync.Once
 	logger *slog.Logger
@@ -29,7 +32,11 @@ func (e *Execution) Logger() *slog.Logger {
 		if base == nil {
 			base = slog.Default()
 		}
-		e.logger = base.With("workflow", e.Workflow, "execution_id", e.ID)
+		h := base.Handler().WithAttrs([]slog.Attr{slog.String("workflow", e.Workflow), slog.String("execution_id", e.ID)})
+		if e.Capture != nil {
+			h = &tee{process: h, capture: e.Capture}
+		}
+		e.logger = slog.New(h)
 	})
 	return e.logger
 }

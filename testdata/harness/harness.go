@@ -20,6 +20,7 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,12 +28,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
 type exchange struct {
@@ -52,10 +55,19 @@ func Run(t *testing.T, workflows []*runtime.Workflow, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := runtime.New(runtime.Options{Workflows: workflows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer st.Close()
+	srv, err := runtime.New(runtime.Options{Workflows: workflows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: st, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	for _, ex := range parse(t, string(data)) {

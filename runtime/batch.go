@@ -1,0 +1,71 @@
+package runtime
+
+import (
+	"context"
+	"sync"
+)
+
+// batcher groups the items that callers hand it while the previous group is
+// being written: one goroutine takes whatever is queued (up to max) and
+// writes it in one go. Under load, concurrent callers share a transaction;
+// alone, a caller waits for nothing but its own write.
+type batcher[T any] struct {
+	in    chan T
+	max   int
+	write func([]T)
+	once  sync.Once
+	done  chan struct{}
+}
+
+func newBatcher[T any](queue, max int, write func([]T)) *batcher[T] {
+	return &batcher[T]{in: make(chan T, queue), max: max, write: write, done: make(chan struct{})}
+}
+
+// add queues an item, starting the writer on first use. It blocks when the
+// queue is full: backpressure rather than loss.
+func (b *batcher[T]) add(ctx context.Context, item T) error {
+	b.once.Do(func() { go b.run() })
+	select {
+	case b.in <- item:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *batcher[T]) run() {
+	defer close(b.done)
+	batch := make([]T, 0, b.max)
+	for item := range b.in {
+		batch = append(batch[:0], item)
+	more:
+		for len(batch) < b.max {
+			select {
+			case next, ok := <-b.in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, next)
+			default:
+				break more
+			}
+		}
+		b.write(batch)
+	}
+}
+
+// close writes what is queued and stops the writer. No add may follow.
+func (b *batcher[T]) close(ctx context.Context) error {
+	started := true
+	b.once.Do(func() { started = false })
+	close(b.in)
+	if !started {
+		return nil
+	}
+	select {
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,200 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bifrost-go/bifrost/runtime/store"
+)
+
+// HeaderIdempotencyKey makes an async call return the first execution started
+// with the same key, workflow and credential within 24 hours.
+const HeaderIdempotencyKey = "Idempotency-Key"
+
+// maxIdempotencyKey bounds the header: a key is an identifier, not a payload.
+const maxIdempotencyKey = 255
+
+// accepted is the 202 answer of an async call.
+type accepted struct {
+	ExecutionID string       `json:"execution_id"`
+	Status      store.Status `json:"status"`
+	StatusURL   string       `json:"status_url"`
+}
+
+// accept stores an async execution and answers 202 once it is committed: from
+// then on it survives a crash. A repeated Idempotency-Key answers with the
+// first execution.
+func (s *Server) accept(x *exchange, args Args) error {
+	key := x.c.Request().Header.Get(HeaderIdempotencyKey)
+	if len(key) > maxIdempotencyKey {
+		return s.fail(x, newProblem(http.StatusBadRequest, "the Idempotency-Key header is longer than 255 bytes"))
+	}
+	input, err := json.Marshal(args)
+	if err != nil {
+		s.log.LogAttrs(x.c.Request().Context(), slog.LevelError, "async input is not JSON",
+			slog.String("workflow", x.ep.wf.Name), slog.String("execution_id", x.id), slog.String("error", err.Error()))
+		return s.fail(x, newProblem(http.StatusInternalServerError, failedDetail(x.id)))
+	}
+	e := &store.Execution{
+		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(Async), Status: store.Pending,
+		Input: input, IdempotencyKey: key, CreatedAt: x.start,
+	}
+	acc, err := s.engine.accept(x.c.Request().Context(), e)
+	if err != nil {
+		s.log.LogAttrs(x.c.Request().Context(), slog.LevelError, "async execution not accepted",
+			slog.String("workflow", x.ep.wf.Name), slog.String("execution_id", x.id), slog.String("error", err.Error()))
+		return s.fail(x, newProblem(http.StatusServiceUnavailable, "the execution could not be stored; nothing was started"))
+	}
+	first := acc.Execution
+	if acc.Duplicate {
+		x.id = first.ID
+		x.c.Response().Header().Set(HeaderExecutionID, first.ID)
+	}
+	url := "/api/executions/" + first.ID
+	x.c.Response().Header().Set(echo.HeaderLocation, url)
+	return x.c.JSON(http.StatusAccepted, accepted{ExecutionID: first.ID, Status: first.Status, StatusURL: url})
+}
+
+// executionView is an execution as the API shows it (SPEC §4).
+type executionView struct {
+	ID         string          `json:"id"`
+	Workflow   string          `json:"workflow"`
+	Mode       string          `json:"mode"`
+	Status     store.Status    `json:"status"`
+	Attempt    int             `json:"attempt"`
+	Input      json.RawMessage `json:"input"`
+	Result     json.RawMessage `json:"result"`
+	Error      *string         `json:"error"`
+	Logs       []logView       `json:"logs"`
+	CreatedAt  string          `json:"created_at"`
+	StartedAt  *string         `json:"started_at"`
+	FinishedAt *string         `json:"finished_at"`
+	DurationMS *int64          `json:"duration_ms"`
+}
+
+type logView struct {
+	Time    string         `json:"time"`
+	Level   string         `json:"level"`
+	Message string         `json:"message"`
+	Attrs   map[string]any `json:"attrs,omitempty"`
+}
+
+func viewOf(e *store.Execution) executionView {
+	v := executionView{
+		ID: e.ID, Workflow: e.Workflow, Mode: e.Mode, Status: e.Status, Attempt: e.Attempt,
+		Input: e.Input, Result: e.Result, Logs: make([]logView, 0, len(e.Logs)),
+		CreatedAt: rfc3339(e.CreatedAt), StartedAt: optionalTime(e.StartedAt), FinishedAt: optionalTime(e.FinishedAt),
+	}
+	if e.Error != "" {
+		v.Error = &e.Error
+	}
+	for _, l := range e.Logs {
+		v.Logs = append(v.Logs, logView{Time: rfc3339(l.Time), Level: l.Level, Message: l.Message, Attrs: l.Attrs})
+	}
+	if !e.StartedAt.IsZero() && !e.FinishedAt.IsZero() {
+		ms := e.FinishedAt.Sub(e.StartedAt).Milliseconds()
+		v.DurationMS = &ms
+	}
+	return v
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func optionalTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := rfc3339(t)
+	return &s
+}
+
+// getExecution answers GET /api/executions/{id}; ?wait=30s (or ?wait=30)
+// holds the answer until the execution ends, at most 60 seconds.
+func (s *Server) getExecution(c echo.Context) error {
+	var wait time.Duration
+	if w := c.QueryParam("wait"); w != "" {
+		d, err := parseWait(w)
+		if err != nil {
+			return s.apiProblem(c, http.StatusBadRequest, "wait must be a duration such as 30s, at most 60s", "query.wait", err.Error())
+		}
+		wait = d
+	}
+	e, err := s.engine.wait(c.Request().Context(), c.Param("id"), wait)
+	if err != nil {
+		return s.storeProblem(c, err)
+	}
+	return c.JSON(http.StatusOK, viewOf(e))
+}
+
+func parseWait(w string) (time.Duration, error) {
+	if _, err := strconv.Atoi(w); err == nil {
+		w += "s" // a plain number is seconds
+	}
+	d, err := time.ParseDuration(w)
+	if err != nil || d < 0 {
+		return 0, errors.New("expected duration, such as 30s")
+	}
+	return min(d, maxWait), nil
+}
+
+// cancelExecution answers POST /api/executions/{id}/cancel with 202 and the
+// execution: a pending one is cancelled at once; a running one is asked to
+// stop (its context is cancelled) and ends as cancelled.
+func (s *Server) cancelExecution(c echo.Context) error {
+	e, err := s.engine.cancel(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return s.storeProblem(c, err)
+	}
+	return c.JSON(http.StatusAccepted, viewOf(e))
+}
+
+// listExecutions answers GET /api/executions?workflow=&status=&limit=&cursor=,
+// newest first, with the cursor of the next page.
+func (s *Server) listExecutions(c echo.Context) error {
+	f := store.Filter{Workflow: c.QueryParam("workflow"), Status: store.Status(c.QueryParam("status")), Cursor: c.QueryParam("cursor")}
+	if f.Status != "" && !f.Status.Valid() {
+		return s.apiProblem(c, http.StatusBadRequest, "unknown status", "query.status",
+			"expected one of pending, running, succeeded, failed, timed_out, cancelled")
+	}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			return s.apiProblem(c, http.StatusBadRequest, "limit must be between 1 and 500", "query.limit", "expected integer between 1 and 500")
+		}
+		f.Limit = n
+	}
+	list, next, err := s.engine.store.List(c.Request().Context(), f)
+	if err != nil {
+		return s.storeProblem(c, err)
+	}
+	page := struct {
+		Executions []executionView `json:"executions"`
+		NextCursor string          `json:"next_cursor,omitempty"`
+	}{Executions: make([]executionView, 0, len(list)), NextCursor: next}
+	for _, e := range list {
+		page.Executions = append(page.Executions, viewOf(e))
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) apiProblem(c echo.Context, status int, detail, location, message string) error {
+	p := newProblem(status, detail)
+	if location != "" {
+		p.Errors = append(p.Errors, fieldError(location, message))
+	}
+	return writeProblem(c, p, "")
+}
+
+func (s *Server) storeProblem(c echo.Context, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return writeProblem(c, newProblem(http.StatusNotFound, "no execution has this id"), "")
+	}
+	s.log.LogAttrs(c.Request().Context(), slog.LevelError, "store failed", slog.String("error", err.Error()))
+	return writeProblem(c, newProblem(http.StatusServiceUnavailable, "the store did not answer"), "")
+}

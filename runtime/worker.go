@@ -1,0 +1,152 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/bifrost-go/bifrost/internal/execctx"
+	"github.com/bifrost-go/bifrost/runtime/store"
+)
+
+// executionWorker runs async executions off the queue.
+type executionWorker struct {
+	river.WorkerDefaults[executionArgs]
+	en *engine
+}
+
+// Timeout leaves the deadline to the workflow's own timeout.
+func (w *executionWorker) Timeout(*river.Job[executionArgs]) time.Duration { return -1 }
+
+// Work runs one attempt of an execution and records its outcome. An error
+// returned to the queue means "run it again later": a failed attempt with
+// retries left, or a run interrupted by shutdown.
+func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs]) error {
+	en := w.en
+	id := job.Args.ExecutionID
+	e, err := en.store.Start(ctx, id, job.Attempt, time.Now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil // its accept was rolled back: nothing to run
+	case err != nil:
+		return err
+	case e.Status.Terminal():
+		return nil // cancelled before it ran
+	}
+	wf := en.workflows[e.Workflow]
+	if wf == nil {
+		e.Status, e.Error, e.FinishedAt = store.Failed, "this binary has no workflow named "+e.Workflow, time.Now()
+		return en.finish(e)
+	}
+	args := wf.NewArgs()
+	if err := json.Unmarshal(e.Input, args); err != nil {
+		e.Status, e.Error, e.FinishedAt = store.Failed, "stored input does not decode: "+err.Error(), time.Now()
+		return en.finish(e)
+	}
+
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	en.running.Store(id, cancelRun)
+	defer func() {
+		en.running.Delete(id)
+		cancelRun(nil)
+	}()
+	if wf.Timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(runCtx, wf.Timeout)
+		defer cancel()
+	}
+	capture := &execctx.Capture{}
+	exec := &execctx.Execution{ID: id, Workflow: wf.Name, Base: en.log, Capture: capture}
+	res, runErr := invoke(execctx.With(runCtx, exec), args)
+	e.FinishedAt = time.Now()
+	e.Logs = capturedLogs(capture)
+
+	cause := context.Cause(runCtx)
+	cancelled := errors.Is(cause, errCancelled) || errors.Is(cause, rivertype.ErrJobCancelledRemotely)
+	if !cancelled && runCtx.Err() != nil && !errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+		// Not a timeout, not asked for: is it a cancel recorded by another process?
+		if asked, err := en.store.CancelRequested(context.WithoutCancel(ctx), id); err == nil && asked {
+			cancelled = true
+		}
+	}
+	switch {
+	case cancelled:
+		e.Status, e.Error = store.Cancelled, "cancelled"
+	case errors.Is(runCtx.Err(), context.DeadlineExceeded):
+		e.Status, e.Error = store.TimedOut, "the workflow did not finish within its timeout of "+wf.Timeout.String()
+	case ctx.Err() != nil:
+		// The worker is shutting down: hand the execution back to run again.
+		e.Status, e.Error = store.Pending, "interrupted by a shutdown; it will run again"
+		if err := en.finish(e); err != nil {
+			return err
+		}
+		return ctx.Err()
+	case runErr != nil:
+		e.Status, e.Error = store.Failed, errorText(runErr)
+		if pe, ok := runErr.(*panicError); ok {
+			en.log.LogAttrs(ctx, slog.LevelError, "workflow panicked", slog.String("workflow", wf.Name),
+				slog.String("execution_id", id), slog.Any("panic", pe.value), slog.String("stack", string(pe.stack)))
+		}
+	default:
+		e.Status = store.Succeeded
+		if e.Result, err = marshalResult(res); err != nil {
+			e.Status, e.Error = store.Failed, "the result is not JSON: "+err.Error()
+		}
+	}
+	retry := (e.Status == store.Failed || e.Status == store.TimedOut) && job.Attempt < job.MaxAttempts
+	if retry {
+		e.Status = store.Pending // the error stays on the record until the next attempt ends
+		if err := en.finish(e); err != nil {
+			return err
+		}
+		return errors.New(e.Error)
+	}
+	return en.finish(e)
+}
+
+// finish stores the attempt's outcome and wakes whoever waits for it.
+func (en *engine) finish(e *store.Execution) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := en.store.Finish(ctx, e); err != nil {
+		return err
+	}
+	if e.Status.Terminal() {
+		en.waiters.ended(e.ID)
+	}
+	return nil
+}
+
+// errorText is the message kept on the record: the real one, for operators.
+func errorText(err error) string {
+	if pe, ok := err.(*panicError); ok {
+		return "panic: " + panicMessage(pe.value)
+	}
+	return err.Error()
+}
+
+func capturedLogs(c *execctx.Capture) []store.LogEntry {
+	entries, dropped := c.Entries()
+	out := make([]store.LogEntry, 0, len(entries)+1)
+	for _, e := range entries {
+		out = append(out, store.LogEntry{Time: e.Time, Level: e.Level, Message: e.Message, Attrs: e.Attrs})
+	}
+	if dropped > 0 {
+		out = append(out, store.LogEntry{Time: time.Now().UTC(), Level: "WARN", Message: "log lines past the cap were dropped",
+			Attrs: map[string]any{"dropped": dropped}})
+	}
+	return out
+}
+
+func panicMessage(v any) string {
+	if err, ok := v.(error); ok {
+		return err.Error()
+	}
+	return fmt.Sprint(v)
+}
