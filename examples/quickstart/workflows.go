@@ -107,7 +107,9 @@ func CustomStatus(ctx context.Context) (map[string]any, int, error) {
 }
 
 // LongRunningTask runs durably in the background: the caller gets 202 with an
-// execution id at once and polls /api/executions/{id} for the result.
+// execution id at once and reads the result from /api/executions/{id}
+// (?wait=30s holds the answer until it ends). An accepted call survives a
+// crash of the server: it runs again when the server is back.
 //
 //bifrost:workflow endpoint mode=async
 func LongRunningTask(ctx context.Context, data map[string]any) (map[string]any, error) {
