@@ -2,8 +2,8 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/internal/execctx"
+	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
@@ -39,14 +40,16 @@ type exchange struct {
 	capture  execctx.Capture
 	in       Input
 
+	cred *auth.Credential // nil on a public endpoint
+
 	// What the record of a sync execution needs, set by execute and respond.
-	ran     bool
-	args    Args
-	status  store.Status
-	errText string
-	result  []byte
-	began   time.Time
-	ended   time.Time
+	ran      bool
+	args     Args
+	status   store.Status
+	errText  string
+	result   []byte
+	began    time.Time
+	ended    time.Time
 	idBytes  [36]byte
 	idHeader [1]string
 	ctHeader [1]string
@@ -65,12 +68,14 @@ func (s *Server) serveEndpoint(c echo.Context) error {
 	if p := s.begin(x); p != nil {
 		return s.fail(x, p)
 	}
-	// Guards, in this order, each a func(*exchange) *bifrost.Error like the
-	// steps around them, go here:
-	//   verify signature (wf.Verify; reads the raw body through readBody,
-	//     which reads it once, so a too large body is a 413 before the 401)
-	//   authenticate     (unless wf.Public; 401 with WWW-Authenticate, 403)
-	//   rate limit       (wf.Rate; 429 with Retry-After)
+	// verify signature goes here: wf.Verify; it reads the raw body through
+	// readBody, which reads it once, so a too large body is a 413 before a 401.
+	if p := s.authenticate(x); p != nil {
+		return s.fail(x, p)
+	}
+	if p := s.rateLimit(x); p != nil {
+		return s.fail(x, p)
+	}
 	if p := s.readBody(x); p != nil {
 		return s.fail(x, p)
 	}
@@ -379,7 +384,7 @@ func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
 // record is the execution record of a sync run, made after the answer.
 func (x *exchange) record() *store.Execution {
 	e := &store.Execution{
-		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(Sync), Status: x.status, Attempt: 1,
+		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(Sync), Status: x.status, Attempt: 1, Credential: x.credentialID(),
 		Error: x.errText, Result: x.result, Logs: capturedLogs(&x.capture),
 		CreatedAt: x.start, StartedAt: x.began, FinishedAt: x.ended,
 	}

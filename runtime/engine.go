@@ -149,7 +149,9 @@ func (en *engine) start(ctx context.Context) error {
 	if en.workers == 0 {
 		return nil
 	}
-	return en.queue.Start(ctx)
+	// Not ctx itself: River stops abruptly, cancelling running work, when
+	// the context given to Start ends. A signal must drain instead (stop).
+	return en.queue.Start(context.WithoutCancel(ctx))
 }
 
 // recoverOrphans re-runs at once the async executions that a process killed

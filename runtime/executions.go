@@ -10,6 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bifrost-go/bifrost"
+
+	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
@@ -43,7 +46,7 @@ func (s *Server) accept(x *exchange, args Args) error {
 	}
 	e := &store.Execution{
 		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(Async), Status: store.Pending,
-		Input: input, IdempotencyKey: key, CreatedAt: x.start,
+		Input: input, IdempotencyKey: key, CreatedAt: x.start, Credential: x.credentialID(),
 	}
 	acc, err := s.engine.accept(x.c.Request().Context(), e)
 	if err != nil {
@@ -125,9 +128,15 @@ func (s *Server) getExecution(c echo.Context) error {
 		}
 		wait = d
 	}
-	e, err := s.engine.wait(c.Request().Context(), c.Param("id"), wait)
-	if err != nil {
-		return s.storeProblem(c, err)
+	e, p := s.readableExecution(c)
+	if p != nil {
+		return writeProblem(c, p, "")
+	}
+	if wait > 0 && !e.Status.Terminal() {
+		var err error
+		if e, err = s.engine.wait(c.Request().Context(), e.ID, wait); err != nil {
+			return s.storeProblem(c, err)
+		}
 	}
 	return c.JSON(http.StatusOK, viewOf(e))
 }
@@ -147,6 +156,9 @@ func parseWait(w string) (time.Duration, error) {
 // execution: a pending one is cancelled at once; a running one is asked to
 // stop (its context is cancelled) and ends as cancelled.
 func (s *Server) cancelExecution(c echo.Context) error {
+	if _, p := s.readableExecution(c); p != nil {
+		return writeProblem(c, p, "")
+	}
 	e, err := s.engine.cancel(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return s.storeProblem(c, err)
@@ -157,6 +169,13 @@ func (s *Server) cancelExecution(c echo.Context) error {
 // listExecutions answers GET /api/executions?workflow=&status=&limit=&cursor=,
 // newest first, with the cursor of the next page.
 func (s *Server) listExecutions(c echo.Context) error {
+	cred, err := s.auth.Authenticate(c.Request().Context(), c.Request().Header, time.Now())
+	if err != nil {
+		return writeProblem(c, s.authProblem(c, err), "")
+	}
+	if !cred.Global() {
+		return writeProblem(c, newProblem(http.StatusForbidden, "listing executions needs a global credential"), "")
+	}
 	f := store.Filter{Workflow: c.QueryParam("workflow"), Status: store.Status(c.QueryParam("status")), Cursor: c.QueryParam("cursor")}
 	if f.Status != "" && !f.Status.Valid() {
 		return s.apiProblem(c, http.StatusBadRequest, "unknown status", "query.status",
@@ -183,6 +202,38 @@ func (s *Server) listExecutions(c echo.Context) error {
 	return c.JSON(http.StatusOK, page)
 }
 
+// readableExecution returns the execution of the path's id when the caller may
+// see it: anyone holding the id of a public workflow's execution; otherwise a
+// credential that may call its workflow. No credential is a 401; a credential
+// that may not see it gets the 404 of an unknown id, so ids cannot be probed.
+func (s *Server) readableExecution(c echo.Context) (*store.Execution, *bifrost.Error) {
+	e, err := s.engine.store.Get(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return nil, s.storeError(c, err)
+	}
+	wf := s.engine.workflows[e.Workflow]
+	if wf != nil && wf.Public {
+		return e, nil
+	}
+	cred, err := s.auth.Authenticate(c.Request().Context(), c.Request().Header, time.Now())
+	if err != nil {
+		return nil, s.authProblem(c, err)
+	}
+	if wf == nil && !cred.Global() || wf != nil && !cred.MayCall(wf.Name, wf.DisableGlobalKey) {
+		return nil, s.storeError(c, store.ErrNotFound)
+	}
+	return e, nil
+}
+
+// authProblem is the answer to a failed authentication: 401 with the
+// challenge, or 503 when the store could not be read.
+func (s *Server) authProblem(c echo.Context, err error) *bifrost.Error {
+	if !errors.Is(err, auth.ErrNoCredential) && !errors.Is(err, auth.ErrInvalid) {
+		return s.storeError(c, err)
+	}
+	return unauthorized(c.Response().Header())
+}
+
 func (s *Server) apiProblem(c echo.Context, status int, detail, location, message string) error {
 	p := newProblem(status, detail)
 	if location != "" {
@@ -192,9 +243,15 @@ func (s *Server) apiProblem(c echo.Context, status int, detail, location, messag
 }
 
 func (s *Server) storeProblem(c echo.Context, err error) error {
+	return writeProblem(c, s.storeError(c, err), "")
+}
+
+// storeError is the problem for a store error: 404 for an unknown id, 503
+// (logged) for anything else.
+func (s *Server) storeError(c echo.Context, err error) *bifrost.Error {
 	if errors.Is(err, store.ErrNotFound) {
-		return writeProblem(c, newProblem(http.StatusNotFound, "no execution has this id"), "")
+		return newProblem(http.StatusNotFound, "no execution has this id")
 	}
 	s.log.LogAttrs(c.Request().Context(), slog.LevelError, "store failed", slog.String("error", err.Error()))
-	return writeProblem(c, newProblem(http.StatusServiceUnavailable, "the store did not answer"), "")
+	return newProblem(http.StatusServiceUnavailable, "the store did not answer")
 }

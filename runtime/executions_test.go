@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost"
+	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
@@ -47,6 +48,9 @@ func asyncWorkflow(name string, retries int, timeout time.Duration, run func(ctx
 	}
 }
 
+// testKey is the environment key of the test servers: a global credential.
+const testKey = "test-env-key-0123456789"
+
 type execServer struct {
 	url   string
 	store store.Store
@@ -59,7 +63,8 @@ func newExecServer(t *testing.T, workflows ...*Workflow) *execServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler), Store: st, Workers: 4})
+	srv, err := New(Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler), Store: st, Workers: 4,
+		Auth: &auth.Config{EnvKey: testKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +93,7 @@ func (s *execServer) do(t *testing.T, method, path, body string, header ...strin
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Authorization", "Bearer "+testKey)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -260,7 +266,8 @@ func TestCancelPending(t *testing.T) {
 	}
 	defer st.Close()
 	wf := asyncWorkflow("later", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) { return JSON(200, 1), nil })
-	srv, err := New(Options{Workflows: []*Workflow{wf}, Logger: slog.New(slog.DiscardHandler), Store: st})
+	srv, err := New(Options{Workflows: []*Workflow{wf}, Logger: slog.New(slog.DiscardHandler), Store: st,
+		Auth: &auth.Config{EnvKey: testKey}})
 	if err != nil {
 		t.Fatal(err)
 	}

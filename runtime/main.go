@@ -91,6 +91,7 @@ func newRootCommand(name string, workflows []*Workflow) *cobra.Command {
 		newWorkerCommand(workflows),
 		newMigrateCommand(),
 		newExecutionsCommand(),
+		newKeysCommand(workflows),
 		newWorkflowsCommand(workflows),
 	)
 	documentEnv(root)
@@ -161,6 +162,9 @@ func newServeCommand(workflows []*Workflow) *cobra.Command {
 				return err
 			}
 			defer st.Close()
+			if err := firstKey(cmd.Context(), st, cmd.OutOrStdout(), os.Getenv("BIFROST_API_KEY")); err != nil {
+				return err
+			}
 			opts := Options{Workflows: workflows, Logger: log, Store: st, Workers: workers}
 			return serve(cmd.Context(), opts, addr)
 		},

@@ -78,7 +78,7 @@ func TestServeStartsAndStops(t *testing.T) {
 
 func TestServeDrainsInFlight(t *testing.T) {
 	started := make(chan struct{})
-	wf := &Workflow{Name: "steady", Endpoint: true, Methods: []string{"POST"}, Decode: constant(func(ctx context.Context) (Result, error) {
+	wf := &Workflow{Name: "steady", Endpoint: true, Public: true, Methods: []string{"POST"}, Decode: constant(func(ctx context.Context) (Result, error) {
 		close(started)
 		select { // finishes its work after shutdown began, unless its context ends
 		case <-time.After(300 * time.Millisecond):
@@ -137,7 +137,7 @@ func TestWorkflowsCommand(t *testing.T) {
 		t.Errorf("header %q", lines[0])
 	}
 	want := map[string]string{
-		"hello":      "hello GET,POST sync no /api/endpoints/hello example.com/app.Hello",
+		"hello":      "hello GET,POST sync yes /api/endpoints/hello example.com/app.Hello",
 		"background": "background - sync no - Background",
 	}
 	found := 0

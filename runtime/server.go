@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
@@ -41,6 +42,10 @@ type Options struct {
 	// Workers is how many async executions this process runs at once; 0
 	// runs none (another process's `worker` does).
 	Workers int
+	// Auth configures credentials beyond the store's API keys: the
+	// environment key and session tokens. Nil reads them from the
+	// environment (auth.ConfigFromEnv).
+	Auth *auth.Config
 }
 
 // Server serves workflows over HTTP. It holds no per-request state and is
@@ -51,8 +56,10 @@ type Server struct {
 	workflows []*Workflow          // every workflow, in the order given
 	endpoints map[string]*endpoint // endpoint workflows by name
 
-	tooLarge string // the 413 detail
+	tooLarge string  // the 413 detail
 	engine   *engine // nil without a store
+	auth     *auth.Authenticator
+	limits   limiter
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -103,15 +110,36 @@ func New(opts Options) (*Server, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	cfg := auth.ConfigFromEnv()
+	if opts.Auth != nil {
+		cfg = *opts.Auth
+	}
+	cfg.Log = s.log
+	cfg.Keys = noKeys{}
+	if opts.Store != nil {
+		cfg.Keys = opts.Store
+	}
+	a, err := auth.New(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.auth = a
 	if opts.Store != nil {
 		en, err := newEngine(context.Background(), opts.Store, s.workflows, opts.Workers, s.log)
 		if err != nil {
+			a.Close()
 			return nil, err
 		}
 		s.engine = en
 	}
 	return s, nil
 }
+
+// noKeys is the key store of a server without a store: no API keys exist.
+type noKeys struct{}
+
+func (noKeys) GetKey(context.Context, string) (*store.Key, error)    { return nil, store.ErrNotFound }
+func (noKeys) TouchKeys(context.Context, map[string]time.Time) error { return nil }
 
 // Start starts what runs beside the requests: the async workers, after
 // re-running executions a crash interrupted. Call it once before serving.
@@ -126,6 +154,7 @@ func (s *Server) Start(ctx context.Context) error {
 // ctx ends (then hands them back to the queue), and writes the records of
 // sync executions still queued. Call it after the HTTP server has drained.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.auth.Close()
 	if s.engine == nil {
 		return nil
 	}

@@ -61,8 +61,10 @@ func decodeGreeting(in *Input) (Args, error) {
 	}), nil
 }
 
+// testWorkflows are public: these tests hold the HTTP semantics of the
+// endpoint line; auth_test.go holds authentication.
 func testWorkflows() []*Workflow {
-	return []*Workflow{
+	wfs := []*Workflow{
 		{Name: "hello", Func: "Hello", Package: "example.com/app", Endpoint: true, Methods: []string{"GET", "POST"},
 			Body: BodyDecoded, Timeout: time.Minute, Decode: decodeGreeting},
 		{Name: "create", Endpoint: true, Methods: []string{"POST"}, Decode: constant(func(context.Context) (Result, error) {
@@ -116,6 +118,10 @@ func testWorkflows() []*Workflow {
 		})},
 		{Name: "background", Func: "Background"}, // a workflow without an endpoint
 	}
+	for _, wf := range wfs {
+		wf.Public = wf.Endpoint
+	}
+	return wfs
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger and a test to share.
@@ -532,7 +538,7 @@ func TestErrorLogs(t *testing.T) {
 
 func TestRemoteAddrIgnoresForwardedFor(t *testing.T) {
 	var got bifrost.Request
-	wf := &Workflow{Name: "who", Endpoint: true, Methods: []string{"POST"}, Body: BodyRaw, Decode: func(in *Input) (Args, error) {
+	wf := &Workflow{Name: "who", Endpoint: true, Public: true, Methods: []string{"POST"}, Body: BodyRaw, Decode: func(in *Input) (Args, error) {
 		got = *in.Request
 		return argsFunc(func(context.Context) (Result, error) { return NoContent(), nil }), nil
 	}}
@@ -610,7 +616,7 @@ func TestNewRefuses(t *testing.T) {
 
 func TestCallerGoesAway(t *testing.T) {
 	started := make(chan struct{})
-	wf := &Workflow{Name: "waits", Endpoint: true, Methods: []string{"POST"}, Decode: constant(func(ctx context.Context) (Result, error) {
+	wf := &Workflow{Name: "waits", Endpoint: true, Public: true, Methods: []string{"POST"}, Decode: constant(func(ctx context.Context) (Result, error) {
 		close(started)
 		<-ctx.Done()
 		return Result{}, ctx.Err()

@@ -15,20 +15,29 @@ import (
 	"time"
 )
 
-// startBinary builds the quickstart binary and serves it on a free port, the
-// way `make demo` does; it returns the base URL. The process is stopped when
-// the test ends.
-func startBinary(t *testing.T, env ...string) string {
+// startBinary builds the quickstart binary, creates an API key with it and
+// serves it on a free port, the way `make demo` does; it returns the base URL
+// and the key. The process is stopped when the test ends.
+func startBinary(t *testing.T) (string, string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "quickstart")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/quickstart")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	dir := t.TempDir()
+	env := append(os.Environ(), "BIFROST_CONFIG_WEBHOOK_SECRET=demo-secret", "BIFROST_DB=demo.db")
+	create := exec.Command(bin, "keys", "create", "--description", "demo test")
+	create.Dir, create.Env = dir, env
+	out, err := create.Output()
+	if err != nil {
+		t.Fatalf("keys create: %v", err)
+	}
+	key := strings.TrimSpace(string(out))
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "serve", "--addr", "127.0.0.1:0")
-	cmd.Env = append(append(os.Environ(), "BIFROST_CONFIG_WEBHOOK_SECRET=demo-secret"), env...)
-	cmd.Dir = t.TempDir()
+	cmd.Env = env
+	cmd.Dir = dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -54,11 +63,11 @@ func startBinary(t *testing.T, env ...string) string {
 	}()
 	select {
 	case a := <-addr:
-		return "http://" + a
+		return "http://" + a, key
 	case <-time.After(30 * time.Second):
 		t.Fatal("the server did not start listening within 30s")
 	}
-	return ""
+	return "", ""
 }
 
 // TestDemoCurlLines runs every curl line that `make demo` prints against the
@@ -68,7 +77,10 @@ func TestDemoCurlLines(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed")
 	}
-	base := startBinary(t)
+	base, key := startBinary(t)
+	if !strings.HasPrefix(key, "bf_") {
+		t.Fatalf("keys create printed %q", key)
+	}
 	data, err := os.ReadFile("demo.curl")
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +101,7 @@ func TestDemoCurlLines(t *testing.T) {
 			continue
 		}
 		lines++
-		cmdline := strings.ReplaceAll(line, "http://127.0.0.1:8080", base)
+		cmdline := strings.ReplaceAll(strings.ReplaceAll(line, "http://127.0.0.1:8080", base), "$KEY", key)
 		out, err := exec.Command("bash", "-c", cmdline+" --silent --show-error").CombinedOutput()
 		if err != nil {
 			t.Errorf("%s: %v\n%s", line, err, out)

@@ -19,6 +19,7 @@ import (
 	"github.com/bifrost-go/bifrost/config"
 	"github.com/bifrost-go/bifrost/examples/quickstart"
 	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
@@ -34,6 +35,7 @@ func serve(t *testing.T) *httptest.Server {
 		BodyLimit: 1 << 10,
 		Store:     st,
 		Workers:   2,
+		Auth:      &auth.Config{EnvKey: testKey},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +51,8 @@ func serve(t *testing.T) *httptest.Server {
 	})
 	return ts
 }
+
+const testKey = "quickstart-test-key-0123456789"
 
 func sign(secret, body string) string {
 	mac := hmac.New(sha256.New, []byte(secret))
@@ -109,6 +113,7 @@ func TestHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			req.Header.Set("Authorization", "Bearer "+testKey)
 			for k, v := range tt.header {
 				req.Header.Set(k, v)
 			}

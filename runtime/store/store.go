@@ -116,6 +116,19 @@ type Store interface {
 	// pending again and returns their ids. Only a store that one process owns
 	// (the embedded SQLite file) may call it at start.
 	Orphans(ctx context.Context) ([]string, error)
+	// CreateKey stores a new API key.
+	CreateKey(ctx context.Context, k *Key) error
+	// GetKey returns a key by id, live or not, or ErrNotFound.
+	GetKey(ctx context.Context, id string) (*Key, error)
+	// ListKeys returns every key, oldest first.
+	ListKeys(ctx context.Context) ([]*Key, error)
+	// RevokeKey revokes a key; revoking a revoked key changes nothing.
+	RevokeKey(ctx context.Context, id string, at time.Time) error
+	// TouchKeys records when keys were last used (never moving a time back).
+	TouchKeys(ctx context.Context, used map[string]time.Time) error
+	// CountKeys counts every key, revoked ones included.
+	CountKeys(ctx context.Context) (int, error)
+
 	// DB is the database the queue shares, so a job and its execution commit together.
 	DB() *sql.DB
 	// Kind is "sqlite" or "postgres".

@@ -35,8 +35,12 @@ import (
 	"testing"
 
 	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
+
+// Key is the global key the harness's server accepts and sends by default.
+const Key = "harness-key-0123456789abcdef"
 
 type exchange struct {
 	line           int
@@ -60,7 +64,8 @@ func Run(t *testing.T, workflows []*runtime.Workflow, file string) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	srv, err := runtime.New(runtime.Options{Workflows: workflows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: st, Workers: 2})
+	srv, err := runtime.New(runtime.Options{Workflows: workflows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: st, Workers: 2,
+		Auth: &auth.Config{EnvKey: Key}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +81,9 @@ func Run(t *testing.T, workflows []*runtime.Workflow, file string) {
 			t.Fatalf("%s:%d: %v", file, ex.line, err)
 		}
 		req.Header = ex.header
+		if req.Header.Get("Authorization") == "" && req.Header.Get("X-Bifrost-Key") == "" {
+			req.Header.Set("X-Bifrost-Key", Key) // unless the exchange tests credentials itself
+		}
 		resp, err := ts.Client().Do(req)
 		if err != nil {
 			t.Fatalf("%s:%d: %v", file, ex.line, err)
