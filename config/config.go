@@ -1,8 +1,14 @@
 // Package config reads configuration values for workflows.
 //
 // Get looks in the values set on the context by WithValues (for unit tests),
-// then in the environment as BIFROST_CONFIG_<KEY>: the key upper-cased, every
-// character other than a letter or digit replaced by '_'.
+// then in the environment as BIFROST_CONFIG_<KEY> (the key upper-cased, every
+// character other than a letter or digit replaced by '_'), then in the store
+// (`app config set KEY VALUE [--secret]`), cached for a few seconds.
+//
+// A secret read during an execution is masked in that execution's stored
+// logs, error and result. Values from the environment count as secrets when
+// their key's name says so (secret, token, password, private, credential,
+// api_key).
 package config
 
 import (
@@ -10,6 +16,8 @@ import (
 	"errors"
 	"os"
 	"strings"
+
+	"github.com/bifrost-go/bifrost/internal/execctx"
 )
 
 // ErrNotFound is returned by Get when a key has no value.
@@ -30,8 +38,24 @@ func Get(ctx context.Context, key string) (string, error) {
 			return v, nil
 		}
 	}
+	exec := execctx.From(ctx)
 	if v, ok := os.LookupEnv(EnvName(key)); ok {
+		if exec != nil && SecretName(key) {
+			exec.AddSecret(v)
+		}
 		return v, nil
+	}
+	if exec != nil && exec.Config != nil {
+		v, secret, found, err := exec.Config.Lookup(ctx, key)
+		if err != nil {
+			return "", err
+		}
+		if found {
+			if secret {
+				exec.AddSecret(v)
+			}
+			return v, nil
+		}
 	}
 	return "", &notFoundError{key: key}
 }
@@ -52,6 +76,17 @@ func EnvName(key string) string {
 		}
 	}
 	return b.String()
+}
+
+// SecretName reports whether a key's name says its value is a secret.
+func SecretName(key string) bool {
+	k := strings.ToLower(key)
+	for _, word := range []string{"secret", "token", "password", "passwd", "private", "credential", "api_key", "apikey"} {
+		if strings.Contains(k, word) {
+			return true
+		}
+	}
+	return false
 }
 
 type notFoundError struct{ key string }

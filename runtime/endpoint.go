@@ -337,6 +337,7 @@ func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
 	x.exec.ID, x.exec.Workflow, x.exec.Base = x.id, wf.Name, s.log
 	if s.engine != nil {
 		x.exec.Capture = &x.capture
+		x.exec.Config = s.config
 	}
 	x.execCtx = execctx.Context{Context: ctx, Exec: &x.exec}
 	ctx = &x.execCtx
@@ -391,6 +392,7 @@ func (x *exchange) record() *store.Execution {
 	if input, err := json.Marshal(x.args); err == nil {
 		e.Input = input
 	}
+	mask(e, x.exec.Secrets())
 	return e
 }
 

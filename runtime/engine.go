@@ -35,6 +35,7 @@ type engine struct {
 	accepts *batcher[acceptRequest]
 	waiters waiters
 	running sync.Map // execution id → context.CancelCauseFunc, for this process's runs
+	config  *configSource
 }
 
 type acceptRequest struct {

@@ -92,6 +92,7 @@ func newRootCommand(name string, workflows []*Workflow) *cobra.Command {
 		newMigrateCommand(),
 		newExecutionsCommand(),
 		newKeysCommand(workflows),
+		newConfigCommand(),
 		newWorkflowsCommand(workflows),
 	)
 	documentEnv(root)

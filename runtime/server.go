@@ -60,6 +60,7 @@ type Server struct {
 	engine   *engine // nil without a store
 	auth     *auth.Authenticator
 	limits   limiter
+	config   *configSource // nil without a store
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -125,11 +126,18 @@ func New(opts Options) (*Server, error) {
 	}
 	s.auth = a
 	if opts.Store != nil {
+		cs, err := newConfigSource(opts.Store)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		s.config = cs
 		en, err := newEngine(context.Background(), opts.Store, s.workflows, opts.Workers, s.log)
 		if err != nil {
 			a.Close()
 			return nil, err
 		}
+		en.config = cs
 		s.engine = en
 	}
 	return s, nil

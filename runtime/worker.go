@@ -63,6 +63,9 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	}
 	capture := &execctx.Capture{}
 	exec := &execctx.Execution{ID: id, Workflow: wf.Name, Base: en.log, Capture: capture}
+	if en.config != nil {
+		exec.Config = en.config
+	}
 	res, runErr := invoke(execctx.With(runCtx, exec), args)
 	e.FinishedAt = time.Now()
 	e.Logs = capturedLogs(capture)
@@ -99,6 +102,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 			e.Status, e.Error = store.Failed, "the result is not JSON: "+err.Error()
 		}
 	}
+	mask(e, exec.Secrets())
 	retry := (e.Status == store.Failed || e.Status == store.TimedOut) && job.Attempt < job.MaxAttempts
 	if retry {
 		e.Status = store.Pending // the error stays on the record until the next attempt ends

@@ -20,6 +20,11 @@ type Execution struct {
 	// Capture, when set, also keeps the lines logged at info and above for
 	// the execution's record.
 	Capture *Capture
+	// Config answers config.Get after the environment: the store.
+	Config ConfigSource
+
+	secretsMu sync.Mutex
+	secrets   []string
 
 	once   sync.Once
 	logger *slog.Logger
@@ -56,6 +61,31 @@ func (c *Context) Value(k any) any {
 		return c.Exec
 	}
 	return c.Context.Value(k)
+}
+
+// ConfigSource looks up a configuration value that the environment does not set.
+type ConfigSource interface {
+	Lookup(ctx context.Context, name string) (value string, secret, found bool, err error)
+}
+
+// AddSecret remembers a secret value the execution read, so its record can
+// mask it.
+func (e *Execution) AddSecret(value string) {
+	e.secretsMu.Lock()
+	defer e.secretsMu.Unlock()
+	for _, s := range e.secrets {
+		if s == value {
+			return
+		}
+	}
+	e.secrets = append(e.secrets, value)
+}
+
+// Secrets returns the secret values the execution read.
+func (e *Execution) Secrets() []string {
+	e.secretsMu.Lock()
+	defer e.secretsMu.Unlock()
+	return append([]string(nil), e.secrets...)
 }
 
 // With returns ctx carrying e.

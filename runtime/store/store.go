@@ -129,6 +129,15 @@ type Store interface {
 	// CountKeys counts every key, revoked ones included.
 	CountKeys(ctx context.Context) (int, error)
 
+	// SetConfig creates or replaces a configuration value.
+	SetConfig(ctx context.Context, c *ConfigValue) error
+	// GetConfig returns a configuration value, or ErrNotFound.
+	GetConfig(ctx context.Context, name string) (*ConfigValue, error)
+	// ListConfig returns every configuration value, by name.
+	ListConfig(ctx context.Context) ([]*ConfigValue, error)
+	// DeleteConfig removes a configuration value, or returns ErrNotFound.
+	DeleteConfig(ctx context.Context, name string) error
+
 	// DB is the database the queue shares, so a job and its execution commit together.
 	DB() *sql.DB
 	// Kind is "sqlite" or "postgres".
