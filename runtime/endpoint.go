@@ -68,8 +68,9 @@ func (s *Server) serveEndpoint(c echo.Context) error {
 	if p := s.begin(x); p != nil {
 		return s.fail(x, p)
 	}
-	// verify signature goes here: wf.Verify; it reads the raw body through
-	// readBody, which reads it once, so a too large body is a 413 before a 401.
+	if p := s.verify(x); p != nil { // reads the body: a 413 comes before a 401
+		return s.fail(x, p)
+	}
 	if p := s.authenticate(x); p != nil {
 		return s.fail(x, p)
 	}

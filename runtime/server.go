@@ -14,6 +14,7 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/webhook"
 )
 
 // DefaultBodyLimit is the largest request body accepted when
@@ -66,8 +67,9 @@ type Server struct {
 // endpoint is an endpoint workflow with what its requests need precomputed.
 type endpoint struct {
 	wf       *Workflow
-	allow    string // the Allow header of a 405: "GET, POST"
-	timedOut string // the 504 detail
+	allow    string           // the Allow header of a 405: "GET, POST"
+	timedOut string           // the 504 detail
+	verifier webhook.Verifier // nil without verify=
 }
 
 // New checks the workflows and returns a server for them. It refuses a nil
@@ -93,13 +95,23 @@ func New(opts Options) (*Server, error) {
 	valid, errs := validWorkflows(opts.Workflows)
 	for _, wf := range valid {
 		s.workflows = append(s.workflows, wf)
-		if wf.Endpoint {
-			s.endpoints[wf.Name] = &endpoint{
-				wf:       wf,
-				allow:    strings.Join(wf.Methods, ", "),
-				timedOut: "the workflow did not finish within its timeout of " + wf.Timeout.String(),
-			}
+		if !wf.Endpoint {
+			continue
 		}
+		ep := &endpoint{
+			wf:       wf,
+			allow:    strings.Join(wf.Methods, ", "),
+			timedOut: "the workflow did not finish within its timeout of " + wf.Timeout.String(),
+		}
+		if v := wf.Verify; v != nil {
+			verifier, err := webhook.ByKind(v.Kind, v.SignatureHeader)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("workflow %s: verify: %w", wf.Name, err))
+				continue
+			}
+			ep.verifier = verifier
+		}
+		s.endpoints[wf.Name] = ep
 	}
 	if opts.Store == nil {
 		for _, wf := range s.workflows {
