@@ -19,6 +19,9 @@ fuzz:
 	$(GO) test ./generator -run '^$$' -fuzz '^FuzzParseDirective$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/jsonscan -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./examples/bench -run '^$$' -fuzz '^FuzzDecodeCreateItem$$' -fuzztime $(FUZZTIME)
+	for f in FuzzGitHub FuzzStripe FuzzSlack FuzzStandard FuzzHMAC; do \
+		$(GO) test ./webhook -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 ## check: formatting, vet, staticcheck, and generated code up to date
 check:

@@ -200,7 +200,6 @@ func (en *engine) record(ctx context.Context, e *store.Execution) {
 		en.log.LogAttrs(ctx, slog.LevelError, "execution not recorded",
 			slog.String("execution_id", e.ID), slog.String("error", err.Error()))
 	}
-	en.waiters.ended(e.ID)
 }
 
 func (en *engine) writeRecords(batch []*store.Execution) {
@@ -210,6 +209,9 @@ func (en *engine) writeRecords(batch []*store.Execution) {
 		err = en.store.Record(ctx, batch)
 		cancel()
 		if err == nil {
+			for _, e := range batch {
+				en.waiters.ended(e.ID) // a wait for a sync execution's record
+			}
 			return
 		}
 		time.Sleep(time.Duration(try+1) * 200 * time.Millisecond)
@@ -339,6 +341,29 @@ func (en *engine) wait(ctx context.Context, id string, d time.Duration) (*store.
 		}
 		timer.Stop()
 		stop()
+	}
+}
+
+// recorded waits, at most d, until the execution id is in the store: a sync
+// execution's record is written just after its answer.
+func (en *engine) recorded(ctx context.Context, id string, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for {
+		ended, stop := en.waiters.wait(id)
+		_, err := en.store.Get(ctx, id)
+		if !errors.Is(err, store.ErrNotFound) || !time.Now().Before(deadline) {
+			stop()
+			return
+		}
+		select {
+		case <-ended:
+		case <-time.After(min(50*time.Millisecond, time.Until(deadline))):
+		case <-ctx.Done():
+		}
+		stop()
+		if ctx.Err() != nil {
+			return
+		}
 	}
 }
 

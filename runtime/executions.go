@@ -128,6 +128,11 @@ func (s *Server) getExecution(c echo.Context) error {
 		}
 		wait = d
 	}
+	if wait > 0 {
+		// A sync execution is recorded just after its answer: a caller
+		// asking at once waits for the record too.
+		s.engine.recorded(c.Request().Context(), c.Param("id"), min(wait, 2*time.Second))
+	}
 	e, p := s.readableExecution(c)
 	if p != nil {
 		return writeProblem(c, p, "")

@@ -51,6 +51,25 @@ func asyncWorkflow(name string, retries int, timeout time.Duration, run func(ctx
 // testKey is the environment key of the test servers: a global credential.
 const testKey = "test-env-key-0123456789"
 
+// authConfigKey is the auth configuration of the test servers.
+var authConfigKey = auth.Config{EnvKey: testKey}
+
+var discard = slog.New(slog.DiscardHandler)
+
+// startHandler starts srv's workers and serves it; both stop with the test.
+func startHandler(t *testing.T, srv *Server) string {
+	t.Helper()
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		_ = srv.Shutdown(context.Background())
+	})
+	return ts.URL
+}
+
 type execServer struct {
 	url   string
 	store store.Store
