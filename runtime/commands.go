@@ -133,7 +133,7 @@ func newExecutionsCommand() *cobra.Command {
 	get := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one execution as JSON",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, func(ctx context.Context, st store.Store) error {
 				e, err := st.Get(ctx, args[0])
@@ -147,7 +147,7 @@ func newExecutionsCommand() *cobra.Command {
 	cancel := &cobra.Command{
 		Use:   "cancel ID",
 		Short: "Cancel a pending execution, or ask a running one to stop",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, func(ctx context.Context, st store.Store) error {
 				// Through the engine, so the queue tells the worker that runs it.

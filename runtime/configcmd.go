@@ -35,7 +35,7 @@ func newConfigCommand() *cobra.Command {
 	set := &cobra.Command{
 		Use:   "set KEY VALUE",
 		Short: "Set a value; --secret encrypts it with BIFROST_ENCRYPTION_KEY",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
 				v := &store.ConfigValue{Name: args[0], Value: args[1], Secret: isSecret, UpdatedAt: time.Now().UTC()}
@@ -63,7 +63,7 @@ func newConfigCommand() *cobra.Command {
 	get := &cobra.Command{
 		Use:   "get KEY",
 		Short: "Print a value (a secret is masked unless --reveal)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
 				v, err := st.GetConfig(ctx, args[0])
@@ -112,7 +112,7 @@ func newConfigCommand() *cobra.Command {
 	del := &cobra.Command{
 		Use:   "delete KEY",
 		Short: "Delete a value",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd, func(ctx context.Context, st store.Store, _ *secret.Keyring) error {
 				if err := st.DeleteConfig(ctx, args[0]); err != nil {

@@ -24,7 +24,14 @@ func (s *Server) authenticate(x *exchange) *bifrost.Error {
 	wf := x.ep.wf
 	h := x.c.Request().Header
 	if wf.Public {
-		stripCredentials(h, false)
+		// Authorization may be the sender's own (a webhook's Basic auth):
+		// it stays, unless it is a Bifrost credential.
+		bifrostCred := false
+		if h.Get("Authorization") != "" {
+			_, err := s.auth.Authenticate(x.c.Request().Context(), http.Header{"Authorization": h["Authorization"]}, time.Now())
+			bifrostCred = err == nil
+		}
+		stripCredentials(h, bifrostCred)
 		return nil
 	}
 	cred, err := s.auth.Authenticate(x.c.Request().Context(), h, time.Now())

@@ -143,7 +143,7 @@ func newKeysCommand(workflows []*Workflow) *cobra.Command {
 	revoke := &cobra.Command{
 		Use:   "revoke KEY_ID",
 		Short: "Revoke a key: every replica refuses it within seconds",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
 			if kid, _, err := auth.ParseKey(id); err == nil {

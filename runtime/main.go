@@ -146,6 +146,16 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// exactArgs requires n positional arguments, as a usage error (exit 2).
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
 // shutdownTimeout bounds the drain of in-flight requests on shutdown.
 const shutdownTimeout = 30 * time.Second
 
