@@ -223,7 +223,11 @@ func (a *Authenticator) lookup(ctx context.Context, id string, now time.Time) (*
 		return c, nil
 	}
 	v, err, _ := a.group.Do(id, func() (any, error) {
-		k, err := a.cfg.Keys.GetKey(ctx, id)
+		// Shared by every request asking for this id at once: not bound to
+		// the first one's context, whose caller may go away.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		k, err := a.cfg.Keys.GetKey(rctx, id)
 		c := &cached{readAt: now}
 		switch {
 		case errors.Is(err, store.ErrNotFound):

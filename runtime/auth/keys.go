@@ -17,7 +17,8 @@ import (
 const KeyPrefix = "bf_"
 
 // Key lengths: the id is 10 base32 characters (50 bits, only for lookup);
-// the secret 32 (160 bits of crypto/rand).
+// the secret 32 (158 random bits from crypto/rand: the last character of the
+// encoding carries 3).
 const (
 	idChars     = 10
 	secretChars = 32
@@ -37,7 +38,7 @@ func NewKey() (id, key, hash string, err error) {
 	return id, KeyPrefix + id + "_" + secret, HashSecret(secret), nil
 }
 
-// HashSecret is the stored form of a key's secret. The secret has 160 random
+// HashSecret is the stored form of a key's secret. The secret has 158 random
 // bits, so a fast hash is enough: there is nothing to guess.
 func HashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
