@@ -38,12 +38,19 @@ type analyzer struct {
 	fset    *token.FileSet
 	diags   *Diagnostics
 	structs map[string]*Struct // by type string, so each struct is described once
+	docs    *docIndex
+
+	// output is set while describing a result type: it is seen as
+	// encoding/json writes it (query and header tags mean nothing there,
+	// embedded pointers are flattened) and nothing is reported.
+	output  bool
+	outputs map[string]*Struct // the structs of result types
 }
 
 // analyzePackage checks every marked function of pkg and returns the package
 // model. Problems go to diags.
-func analyzePackage(pkg *packages.Package, fset *token.FileSet, marked []Marked, diags *Diagnostics) *Package {
-	a := &analyzer{pkg: pkg, fset: fset, diags: diags, structs: map[string]*Struct{}}
+func analyzePackage(pkg *packages.Package, fset *token.FileSet, marked []Marked, docs *docIndex, diags *Diagnostics) *Package {
+	a := &analyzer{pkg: pkg, fset: fset, diags: diags, structs: map[string]*Struct{}, docs: docs, outputs: map[string]*Struct{}}
 	out := &Package{Path: pkg.PkgPath, Name: pkg.Name, Types: pkg.Types}
 	if len(pkg.GoFiles) > 0 {
 		out.Dir = dirOf(pkg.GoFiles[0])
@@ -324,7 +331,17 @@ func (a *analyzer) results(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature)
 	if why := notJSON(wf.Result.Type, nil); why != "" {
 		a.diags.Add(pos, "return a type that encoding/json can encode, or (*bifrost.Response, error) for other bodies",
 			"result type %s cannot be encoded as JSON: %s", typeString(wf.Result.Type, a.pkg.Types), why)
+		return
 	}
+	wf.Result.Shape = a.resultShape(wf.Result.Type, pos)
+}
+
+// resultShape describes a result type as encoding/json writes it, for the
+// OpenAPI schema of the response. It reports nothing: what a body may not
+// be, a result may.
+func (a *analyzer) resultShape(t types.Type, pos token.Position) *Shape {
+	out := &analyzer{pkg: a.pkg, fset: a.fset, diags: &Diagnostics{}, structs: a.outputs, docs: a.docs, output: true}
+	return out.shapeOf(t, pos)
 }
 
 // notJSON says why encoding/json cannot encode t, or "" when it can.

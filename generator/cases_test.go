@@ -2,17 +2,21 @@ package generator_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"golang.org/x/tools/txtar"
 
 	"github.com/bifrost-go/bifrost/generator"
+	"github.com/bifrost-go/bifrost/openapi"
+	"github.com/bifrost-go/bifrost/openapi/openapitest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in ../testdata")
@@ -103,7 +107,8 @@ func TestCases(t *testing.T) {
 		pkg := strings.ReplaceAll(name, "-", "_")
 		writeFile(t, filepath.Join(dir, name, "exchanges_test.go"), []byte("package "+pkg+"\n\n"+
 			"import (\n\t\"testing\"\n\n\t\"example.com/cases/harness\"\n)\n\n"+
-			"func TestExchanges(t *testing.T) { harness.Run(t, Workflows(), \"exchanges.txt\") }\n"))
+			"func TestExchanges(t *testing.T) { harness.Run(t, Workflows(), \"exchanges.txt\") }\n\n"+
+			"func TestOpenAPI(t *testing.T) { harness.OpenAPI(t, Workflows(), \"openapi.json\") }\n"))
 	}
 
 	out, err := generator.Generate(generator.Config{Dir: dir, Patterns: []string{"./..."}})
@@ -115,6 +120,11 @@ func TestCases(t *testing.T) {
 		rel, _ := filepath.Rel(dir, filepath.Dir(f.Path))
 		generated[rel] = f.Content
 	}
+	packages := map[string]*generator.Package{}
+	for _, pkg := range out.Packages {
+		rel, _ := filepath.Rel(dir, pkg.Dir)
+		packages[rel] = pkg
+	}
 	for path, a := range cases {
 		name := caseName(path)
 		t.Run(name, func(t *testing.T) {
@@ -123,8 +133,46 @@ func TestCases(t *testing.T) {
 				t.Fatalf("no file generated for %s", name)
 			}
 			golden(t, path, a, "want/bifrost_gen.go", got)
+
+			// The case's OpenAPI document: golden, valid for two validators
+			// in both versions, and what the case's server must serve.
+			docs := documents(t, []*generator.Package{packages[name]})
+			golden(t, path, a, "want/openapi.json", docs[0].data)
+			for _, d := range docs {
+				openapitest.Validate(t, name+" "+d.name, d.data)
+			}
+			writeFile(t, filepath.Join(dir, name, "openapi.json"), docs[0].data)
 		})
 	}
+	// All the cases in one binary: one document, component names qualified
+	// where the cases' types collide, served as generated.
+	all := documents(t, out.Packages)
+	for _, d := range all {
+		openapitest.Validate(t, "all cases "+d.name, d.data)
+	}
+	var doc struct {
+		Components struct{ Schemas map[string]any }
+	}
+	if err := json.Unmarshal(all[0].data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"BodyStructItem", "SchemasItem", "Tree", "PageEntry"} { // Item is in two cases
+		if _, ok := doc.Components.Schemas[name]; !ok {
+			t.Errorf("the document of all the cases has no schema %s", name)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "all", "openapi.json"), all[0].data)
+	var imports, lists []string
+	for path := range cases {
+		pkg := strings.ReplaceAll(caseName(path), "-", "_")
+		imports = append(imports, "\t"+pkg+" \"example.com/cases/"+caseName(path)+"\"\n")
+		lists = append(lists, pkg+".Workflows()")
+	}
+	slices.Sort(imports)
+	writeFile(t, filepath.Join(dir, "all", "all_test.go"), []byte("package all\n\nimport (\n\t\"slices\"\n\t\"testing\"\n\n\t\"example.com/cases/harness\"\n"+
+		strings.Join(imports, "")+")\n\n"+
+		"func TestOpenAPI(t *testing.T) {\n\tharness.OpenAPI(t, slices.Concat("+strings.Join(lists, ", ")+"), \"openapi.json\")\n}\n"))
+
 	if _, err := generator.Write(out.Files); err != nil {
 		t.Fatal(err)
 	}
@@ -192,4 +240,26 @@ func golden(t *testing.T, path string, a *txtar.Archive, name string, got []byte
 	if err := os.WriteFile(path, txtar.Format(a), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+type document struct {
+	name string
+	data []byte
+}
+
+// documents are the OpenAPI document of pkgs in every version and format,
+// the 3.1 JSON one first.
+func documents(t *testing.T, pkgs []*generator.Package) []document {
+	t.Helper()
+	var out []document
+	for _, v := range []openapi.Version{openapi.V31, openapi.V30} {
+		for _, f := range []openapi.Format{openapi.JSON, openapi.YAML} {
+			data, err := generator.OpenAPI(pkgs, v, f)
+			if err != nil {
+				t.Fatalf("openapi %s %s: %v", v, f, err)
+			}
+			out = append(out, document{name: "openapi " + string(v) + " " + string(f), data: data})
+		}
+	}
+	return out
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/dave/jennifer/jen"
 	"golang.org/x/tools/imports"
+
+	"github.com/bifrost-go/bifrost/runtime"
 )
 
 const (
@@ -57,6 +59,7 @@ func emit(pkg *Package) ([]byte, []string, error) {
 	f.Func().Id("Workflows").Params().Index().Op("*").Qual(runtimePath, "Workflow").Block(
 		jen.Return(jen.Index().Op("*").Qual(runtimePath, "Workflow").Values(entries...)),
 	)
+	e.schemas()
 	for _, wf := range pkg.Workflows {
 		e.workflow(wf)
 	}
@@ -92,47 +95,83 @@ func emit(pkg *Package) ([]byte, []string, error) {
 
 // description is the runtime.Workflow literal of wf, fields in a fixed order.
 func (e *emitter) description(wf *Workflow) jen.Code {
-	d := wf.Directive
+	// The literal is written from the value OpenAPI builds the document
+	// from, so that the two cannot differ.
+	rw := runtimeWorkflow(e.pkg, wf)
 	var fields []jen.Code
 	set := func(name string, v jen.Code, when bool) {
 		if when {
 			fields = append(fields, jen.Line().Id(name).Op(":").Add(v))
 		}
 	}
-	tags := d.Tags
-	if len(tags) == 0 {
-		tags = []string{e.pkg.Name}
+	set("Name", jen.Lit(rw.Name), true)
+	set("Package", jen.Lit(rw.Package), true)
+	set("Func", jen.Lit(rw.Func), true)
+	set("Summary", jen.Lit(rw.Summary), rw.Summary != "")
+	set("Description", jen.Lit(rw.Description), rw.Description != "")
+	set("Deprecated", jen.True(), rw.Deprecated)
+	set("Endpoint", jen.True(), rw.Endpoint)
+	set("Methods", strings_(rw.Methods), rw.Methods != nil)
+	set("Public", jen.True(), rw.Public)
+	set("DisableGlobalKey", jen.True(), rw.DisableGlobalKey)
+	set("Mode", jen.Qual(runtimePath, map[runtime.Mode]string{runtime.Sync: "Sync", runtime.Async: "Async"}[rw.Mode]), true)
+	set("Timeout", duration(rw.Timeout), true)
+	set("Retries", jen.Lit(rw.Retries), rw.Retries > 0)
+	set("Required", strings_(rw.Required), len(rw.Required) > 0)
+	if v := rw.Verify; v != nil {
+		set("Verify", jen.Op("&").Qual(runtimePath, "Verify").Values(
+			jen.Id("Kind").Op(":").Lit(v.Kind),
+			jen.Id("Secret").Op(":").Lit(v.Secret),
+			jen.Id("SignatureHeader").Op(":").Lit(v.SignatureHeader),
+		), true)
 	}
-	set("Name", jen.Lit(wf.Name), true)
-	set("Package", jen.Lit(e.pkg.Path), true)
-	set("Func", jen.Lit(wf.Func), true)
-	set("Summary", jen.Lit(wf.Summary), wf.Summary != "")
-	set("Description", jen.Lit(wf.Description), wf.Description != "")
-	set("Deprecated", jen.True(), wf.Deprecated)
-	set("Endpoint", jen.True(), d.Endpoint)
-	set("Methods", strings_(d.Methods), d.Endpoint)
-	set("Public", jen.True(), d.Public)
-	set("DisableGlobalKey", jen.True(), d.DisableGlobalKey)
-	set("Mode", jen.Qual(runtimePath, map[bool]string{false: "Sync", true: "Async"}[wf.Async]), true)
-	set("Timeout", duration(wf.Timeout), true)
-	set("Retries", jen.Lit(d.Retries), d.Retries > 0)
-	set("Required", strings_(d.Required), len(d.Required) > 0)
-	set("Verify", jen.Op("&").Qual(runtimePath, "Verify").Values(
-		jen.Id("Kind").Op(":").Lit(d.Verify),
-		jen.Id("Secret").Op(":").Lit(d.Secret),
-		jen.Id("SignatureHeader").Op(":").Lit(d.SignatureHeader),
-	), d.Verify != "")
-	set("Rate", jen.Op("&").Qual(runtimePath, "Rate").Values(
-		jen.Id("N").Op(":").Lit(d.RateN),
-		jen.Id("Per").Op(":").Add(duration(d.RatePer)),
-	), d.RateN > 0)
-	set("Tags", strings_(tags), d.Endpoint)
-	set("Body", jen.Qual(runtimePath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[wf.BodyUse]), true)
+	if r := rw.Rate; r != nil {
+		set("Rate", jen.Op("&").Qual(runtimePath, "Rate").Values(
+			jen.Id("N").Op(":").Lit(r.N),
+			jen.Id("Per").Op(":").Add(duration(r.Per)),
+		), true)
+	}
+	set("Tags", strings_(rw.Tags), rw.Tags != nil)
+	set("Body", jen.Qual(runtimePath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[rw.Body]), true)
+	set("Operation", rawString(rw.Operation), rw.Operation != "")
+	set("Schemas", jen.Id(e.name(schemasVar)), rw.Schemas != nil)
 	set("Decode", jen.Id(e.name("decode"+wf.Func)), true)
 	set("NewArgs", jen.Func().Params().Qual(runtimePath, "Args").Block(
 		jen.Return(jen.New(jen.Id(e.argsType(wf)))),
 	), true)
 	return jen.Values(append(fields, jen.Line())...)
+}
+
+// schemasVar holds the package's OpenAPI schemas in the generated file.
+const schemasVar = "openapiSchemas"
+
+// schemas declares the package's OpenAPI schemas, one type a line.
+func (e *emitter) schemas() {
+	if len(e.pkg.Schemas) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(e.pkg.Schemas))
+	for id := range e.pkg.Schemas {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	entries := make([]jen.Code, 0, len(ids)+1)
+	for _, id := range ids {
+		entries = append(entries, jen.Line().Lit(id).Op(":").Add(rawString(e.pkg.Schemas[id])))
+	}
+	entries = append(entries, jen.Line())
+	e.file.Line()
+	e.file.Commentf("%s are the OpenAPI schemas of the types the operations refer to, by type.", schemasVar)
+	e.file.Var().Id(e.name(schemasVar)).Op("=").Map(jen.String()).String().Values(entries...)
+}
+
+// rawString is s as a raw string literal where it can be one, so that JSON
+// reads as JSON.
+func rawString(s string) jen.Code {
+	if strings.ContainsAny(s, "`\r") {
+		return jen.Lit(s)
+	}
+	return jen.Op("`" + s + "`")
 }
 
 func strings_(values []string) jen.Code {
@@ -681,14 +720,7 @@ func (e *emitter) structFuncs(s *Struct) {
 // fieldRead reads a scalar field from text (a form, the query or a header),
 // or returns nil when the field's type cannot come from text.
 func (e *emitter) fieldRead(f *Field, one, many string, val *jen.Statement) jen.Code {
-	sh := f.Shape
-	var sc *Scalar
-	switch {
-	case sh.Scalar != nil:
-		sc = sh.Scalar
-	case sh.Kind == ShapeSlice && sh.Elem.Scalar != nil && !sh.Elem.Scalar.Slice:
-		sc = &Scalar{Elem: sh.Elem.Scalar.Elem, Parse: sh.Elem.Scalar.Parse, Slice: true}
-	}
+	sc := formScalar(f.Shape)
 	if sc == nil {
 		return nil
 	}

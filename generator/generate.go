@@ -47,6 +47,7 @@ func Generate(cfg Config) (*Output, error) {
 	}
 	var diags Diagnostics
 	out := &Output{}
+	docs := newDocIndex()
 	for _, pkg := range pkgs {
 		var marked []Marked
 		for _, file := range pkg.Syntax {
@@ -62,12 +63,17 @@ func Generate(cfg Config) (*Output, error) {
 			packageErrors(pkg, &diags)
 			continue
 		}
-		model := analyzePackage(pkg, fset, marked, &diags)
+		model := analyzePackage(pkg, fset, marked, docs, &diags)
 		if len(model.Workflows) > 0 {
 			out.Packages = append(out.Packages, model)
 		}
 	}
 	checkNames(out.Packages, &diags)
+	for _, pkg := range out.Packages {
+		if err := describeOperations(pkg); err != nil {
+			return nil, err
+		}
+	}
 	// Emit even when there are problems elsewhere: a name the generated code
 	// would collide with is one more problem to report in this run.
 	for _, pkg := range out.Packages {

@@ -16,6 +16,10 @@ type Package struct {
 	Dir       string
 	Types     *types.Package
 	Workflows []*Workflow
+
+	// Schemas are the OpenAPI schemas of the named Go types the package's
+	// operations refer to, as compact JSON, by type (types.TypeString).
+	Schemas map[string]string
 }
 
 // Workflow is one marked function, fully checked.
@@ -35,6 +39,10 @@ type Workflow struct {
 	Result  Result
 	Body    *Param // the body parameter, or nil
 	BodyUse BodyUse
+
+	// Operation is the workflow's OpenAPI operation as compact JSON: its
+	// parameters, request body and result responses (endpoints only).
+	Operation string
 }
 
 // BodyUse mirrors runtime.BodyUse: how the workflow reads the body.
@@ -145,7 +153,8 @@ type Shape struct {
 type Struct struct {
 	Type     types.Type // the (possibly named, possibly instantiated) struct type
 	Fields   []*Field
-	Validate bool // the type has a Validate() error method
+	Validate bool   // the type has a Validate() error method
+	Doc      string // the named type's doc comment
 }
 
 // Source is where a body struct field is read from.
@@ -164,10 +173,10 @@ type Field struct {
 	Source     Source
 	Shape      *Shape
 	Required   bool
-	Nullable   bool // JSON null is a valid value (pointers, slices, maps, any)
-	OmitZero   bool // omitempty / omitzero: constraints apply only to non-zero values
-	Doc        string
-	Deprecated bool
+	Nullable   bool   // JSON null is a valid value (pointers, slices, maps, any)
+	OmitZero   bool   // omitempty / omitzero: constraints apply only to non-zero values
+	Doc        string // the field's doc comment (or line comment)
+	Deprecated bool   // the doc has a Deprecated: paragraph
 	Rules      Rules
 	Pos        token.Position
 }
@@ -195,5 +204,5 @@ const (
 type Result struct {
 	Kind  ResultKind
 	Type  types.Type // T, or nil
-	Shape *Shape
+	Shape *Shape     // T as encoding/json writes it, or nil
 }

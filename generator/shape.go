@@ -66,6 +66,9 @@ func (a *analyzer) shapeOf(t types.Type, pos token.Position) *Shape {
 	// A type with its own UnmarshalJSON decides its JSON form; time.Time's is
 	// an RFC 3339 string, which the walk can check.
 	custom := implements(types.NewPointer(t), "encoding/json", "Unmarshaler", "UnmarshalJSON") && !isNamed(t, "time", "Time")
+	if a.output {
+		custom = implements(types.NewPointer(t), "encoding/json", "Marshaler", "MarshalJSON") && !isNamed(t, "time", "Time")
+	}
 	if custom || isNamed(t, "encoding/json", "RawMessage") {
 		return &Shape{Kind: ShapeAny, Type: t, JSON: KindAny}
 	}
@@ -104,14 +107,18 @@ func (a *analyzer) structOf(t types.Type, u *types.Struct, pos token.Position) *
 		return s
 	}
 	s := &Struct{Type: t, Validate: implements(types.NewPointer(t), "", "", "Validate")}
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		s.Doc = a.docs.lookup(a.pos(n.Obj().Pos()), n.Obj().Name())
+	}
 	a.structs[key] = s
-	a.fields(s, u, nil, false, pos)
+	a.fields(s, u, nil, false, false, pos)
 	return s
 }
 
 // fields adds the JSON members of u to s, flattening embedded structs as
-// encoding/json does.
-func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded bool, pos token.Position) {
+// encoding/json does. optional marks the members of an embedded pointer
+// (results only): absent when it is nil.
+func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded, optional bool, pos token.Position) {
 	for i := 0; i < u.NumFields(); i++ {
 		f := u.Field(i)
 		tag := reflect.StructTag(u.Tag(i))
@@ -124,13 +131,17 @@ func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded bo
 		if f.Embedded() && name == "" {
 			ft := types.Unalias(f.Type())
 			if p, ok := ft.(*types.Pointer); ok {
-				if _, isStruct := p.Elem().Underlying().(*types.Struct); isStruct {
+				if st, isStruct := p.Elem().Underlying().(*types.Struct); isStruct {
+					if a.output {
+						a.fields(s, st, goPath, true, true, fpos)
+						continue
+					}
 					a.diags.Add(fpos, "embed the struct by value", "embedded pointer %s is not supported in a body", f.Name())
 					continue
 				}
 			}
 			if st, ok := ft.Underlying().(*types.Struct); ok && scalarElem(ft) == nil {
-				a.fields(s, st, goPath, true, fpos)
+				a.fields(s, st, goPath, true, optional, fpos)
 				continue
 			}
 		}
@@ -141,12 +152,15 @@ func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded bo
 		if field.Name == "" {
 			field.Name = f.Name()
 		}
+		field.Doc = a.docs.lookup(fpos, f.Name())
+		field.Deprecated = deprecated(field.Doc)
 		field.OmitZero = strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
 		_, isPtr := types.Unalias(f.Type()).(*types.Pointer)
-		field.Required = !isPtr && !field.OmitZero
-		if q, ok := tag.Lookup("query"); ok {
+		field.Required = !isPtr && !field.OmitZero && !optional
+		// A result is written by encoding/json: query and header fields too.
+		if q, ok := tag.Lookup("query"); ok && !a.output {
 			field.Source, field.Name = FromQuery, q
-		} else if h, ok := tag.Lookup("header"); ok {
+		} else if h, ok := tag.Lookup("header"); ok && !a.output {
 			field.Source, field.Name = FromHeader, h
 		}
 		if field.Source != FromBody {
@@ -172,6 +186,24 @@ func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded bo
 		a.rules(field, tag, f.Type())
 		s.Fields = append(s.Fields, field)
 	}
+}
+
+// formScalar is how a field is read from text (a form, the query, a
+// header), or nil when it cannot be: it must be a scalar or a slice of them.
+func formScalar(sh *Shape) *Scalar {
+	switch {
+	case sh.Scalar != nil:
+		return sh.Scalar
+	case sh.Kind == ShapeSlice && sh.Elem.Scalar != nil && !sh.Elem.Scalar.Slice && isSlice(sh.Type):
+		return &Scalar{Elem: sh.Elem.Scalar.Elem, Parse: sh.Elem.Scalar.Parse, Slice: true}
+	}
+	return nil
+}
+
+// isSlice reports whether t is a slice (an array is not: a form cannot fill it).
+func isSlice(t types.Type) bool {
+	_, ok := t.Underlying().(*types.Slice)
+	return ok
 }
 
 // jsonSkipped reports whether encoding/json skips a field: json:"-" exactly

@@ -94,6 +94,7 @@ func newRootCommand(name string, workflows []*Workflow) *cobra.Command {
 		newKeysCommand(workflows),
 		newConfigCommand(),
 		newWorkflowsCommand(workflows),
+		newOpenAPICommand(workflows),
 	)
 	documentEnv(root)
 	return root

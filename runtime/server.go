@@ -47,6 +47,10 @@ type Options struct {
 	// environment key and session tokens. Nil reads them from the
 	// environment (auth.ConfigFromEnv).
 	Auth *auth.Config
+	// DocsScriptURL is the script of the API reference page at /api/docs
+	// (Scalar's standalone bundle). Empty: BIFROST_DOCS_SCRIPT_URL, else a
+	// CDN; an offline deployment serves its own copy.
+	DocsScriptURL string
 }
 
 // Server serves workflows over HTTP. It holds no per-request state and is
@@ -62,6 +66,7 @@ type Server struct {
 	auth     *auth.Authenticator
 	limits   limiter
 	config   *configSource // nil without a store
+	docsJS   string        // Options.DocsScriptURL
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -80,6 +85,7 @@ func New(opts Options) (*Server, error) {
 		log:       opts.Logger,
 		bodyLimit: opts.BodyLimit,
 		endpoints: make(map[string]*endpoint),
+		docsJS:    opts.DocsScriptURL,
 	}
 	if s.log == nil {
 		s.log = defaultLogger()
@@ -273,6 +279,7 @@ func (s *Server) Register(e *echo.Echo) {
 	e.RouteNotFound(endpointPath, s.serveEndpoint)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	s.registerOpenAPI(e)
 	if s.engine != nil {
 		e.GET("/api/executions", s.listExecutions)
 		e.GET("/api/executions/:id", s.getExecution)

@@ -3,9 +3,10 @@
 //
 //	//go:generate go run github.com/bifrost-go/bifrost/cmd/bifrostgen generate
 //
-// Commands: generate writes bifrost_gen.go in every package with workflows;
-// check exits 1 with a diff when a generated file is stale (2 on errors), for
-// CI; list prints the workflows.
+// Commands: generate writes bifrost_gen.go in every package with workflows
+// (and, with --openapi FILE, the OpenAPI document of all of them); check
+// exits 1 with a diff when a generated file or the document is stale (2 on
+// errors), for CI; openapi prints the document; list prints the workflows.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bifrost-go/bifrost/generator"
+	"github.com/bifrost-go/bifrost/openapi"
 )
 
 // exitError carries a process exit code through cobra.
@@ -72,7 +74,33 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		return out, err
 	}
 
-	root.AddCommand(&cobra.Command{
+	// --openapi FILE adds the merged document to the files generate writes
+	// and check compares.
+	var docFile, docVersion string
+	addDocFlags := func(cmd *cobra.Command) {
+		cmd.Flags().StringVar(&docFile, "openapi", "", "the OpenAPI document of the workflows, in FILE too (.json, or .yaml/.yml)")
+		cmd.Flags().StringVar(&docVersion, "openapi-version", "3.1", "OpenAPI version of the document: 3.1 or 3.0")
+	}
+	files := func(out *generator.Output) ([]generator.File, error) {
+		if docFile == "" {
+			return out.Files, nil
+		}
+		format := openapi.JSON
+		if ext := strings.ToLower(filepath.Ext(docFile)); ext == ".yaml" || ext == ".yml" {
+			format = openapi.YAML
+		}
+		doc, err := document(out, docVersion, format)
+		if err != nil {
+			return nil, err
+		}
+		path, err := filepath.Abs(docFile)
+		if err != nil {
+			return nil, err
+		}
+		return append(out.Files, generator.File{Path: path, Content: doc}), nil
+	}
+
+	generate := &cobra.Command{
 		Use:   "generate [packages]",
 		Short: "Write bifrost_gen.go in every package with workflows (default ./...)",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,22 +108,32 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			changed, err := generator.Write(out.Files)
+			all, err := files(out)
+			if err != nil {
+				return err
+			}
+			changed, err := generator.Write(all)
 			for _, path := range changed {
 				fmt.Fprintln(stdout, "wrote", relative(path))
 			}
 			return err
 		},
-	})
-	root.AddCommand(&cobra.Command{
+	}
+	addDocFlags(generate)
+	root.AddCommand(generate)
+	check := &cobra.Command{
 		Use:   "check [packages]",
-		Short: "Exit 1 with a diff when generated files are stale, 2 on errors (for CI)",
+		Short: "Exit 1 with a diff when generated files (or the --openapi document) are stale, 2 on errors (for CI)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, err := generateOrReport(args, 2)
 			if err != nil {
 				return err
 			}
-			changes, err := generator.Stale(out.Files)
+			all, err := files(out)
+			if err != nil {
+				return exitError{2}.with(stderr, err)
+			}
+			changes, err := generator.Stale(all)
 			if err != nil {
 				return err
 			}
@@ -111,7 +149,36 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 			}
 			return exitError{1}
 		},
-	})
+	}
+	addDocFlags(check)
+	root.AddCommand(check)
+
+	var printFormat, printVersion string
+	printDoc := &cobra.Command{
+		Use:   "openapi [packages]",
+		Short: "Print the OpenAPI document of the workflows (default ./...)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := openapi.ParseFormat(printFormat)
+			if err != nil {
+				return err
+			}
+			out, err := generateOrReport(args, 1)
+			if err != nil {
+				return err
+			}
+			doc, err := document(out, printVersion, format)
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(doc)
+			return err
+		},
+	}
+	// This --format is the document's; diagnostics are printed as text.
+	printDoc.Flags().StringVar(&printFormat, "format", "json", "document format: json or yaml")
+	printDoc.Flags().StringVar(&printVersion, "openapi-version", "3.1", "OpenAPI version: 3.1 or 3.0")
+	root.AddCommand(printDoc)
+
 	root.AddCommand(&cobra.Command{
 		Use:   "list [packages]",
 		Short: "Print a table of the workflows",
@@ -146,6 +213,21 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		},
 	})
 	return root
+}
+
+// document is the OpenAPI document of the generated packages.
+func document(out *generator.Output, version string, format openapi.Format) ([]byte, error) {
+	v, err := openapi.ParseVersion(version)
+	if err != nil {
+		return nil, err
+	}
+	return generator.OpenAPI(out.Packages, v, format)
+}
+
+// with prints err and returns e.
+func (e exitError) with(w io.Writer, err error) error {
+	fmt.Fprintln(w, "bifrostgen:", err)
+	return e
 }
 
 func printDiagnostics(w io.Writer, diags generator.Diagnostics, format string) {

@@ -137,3 +137,55 @@ func TestGenerateCheckList(t *testing.T) {
 		t.Fatalf("the leftover file is still there: %v", err)
 	}
 }
+
+// TestOpenAPI: openapi prints the document in either format and version;
+// generate --openapi writes it (the format from the extension) and check
+// --openapi notices when it is stale.
+func TestOpenAPI(t *testing.T) {
+	dir := newApp(t)
+
+	code, out, errOut := bifrostgen(t, "openapi")
+	if code != 0 || !strings.HasPrefix(out, "{\n  \"openapi\": \"3.1.0\"") || !strings.Contains(out, `"/api/endpoints/greet"`) || !strings.Contains(out, `"summary": "Greet says hello."`) {
+		t.Fatalf("openapi: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = bifrostgen(t, "openapi", "--format", "yaml", "--openapi-version", "3.0", "./app")
+	if code != 0 || !strings.HasPrefix(out, "openapi: \"3.0.3\"\n") || !strings.Contains(out, "operationId: greet\n") {
+		t.Fatalf("openapi --format yaml --openapi-version 3.0: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := bifrostgen(t, "openapi", "--openapi-version", "2.0"); code != 2 || !strings.Contains(errOut, "2.0") {
+		t.Fatalf("openapi --openapi-version 2.0: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := bifrostgen(t, "openapi", "--format", "xml"); code != 2 || !strings.Contains(errOut, "xml") {
+		t.Fatalf("openapi --format xml: exit %d\n%s", code, errOut)
+	}
+
+	doc := filepath.Join(dir, "api", "openapi.yaml")
+	if err := os.MkdirAll(filepath.Dir(doc), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := bifrostgen(t, "generate", "--openapi", "api/openapi.yaml"); code != 0 || !strings.Contains(out, "wrote api/openapi.yaml") {
+		t.Fatalf("generate --openapi: exit %d\n%s%s", code, out, errOut)
+	}
+	written, err := os.ReadFile(doc)
+	if err != nil || !bytes.HasPrefix(written, []byte("openapi: \"3.1.0\"\n")) {
+		t.Fatalf("the document: %v\n%s", err, written)
+	}
+	if _, printed, _ := bifrostgen(t, "openapi", "--format", "yaml"); printed != string(written) {
+		t.Fatal("generate --openapi and openapi write different documents")
+	}
+	if code, out, errOut := bifrostgen(t, "check", "--openapi", "api/openapi.yaml"); code != 0 {
+		t.Fatalf("check --openapi on fresh output: exit %d\n%s%s", code, out, errOut)
+	}
+	// Another version is another document: stale.
+	if code, _, errOut := bifrostgen(t, "check", "--openapi", "api/openapi.yaml", "--openapi-version", "3.0"); code != 1 || !strings.Contains(errOut, "api/openapi.yaml") {
+		t.Fatalf("check --openapi-version 3.0: exit %d\n%s", code, errOut)
+	}
+	write(t, filepath.Join(dir, "app", "app.go"), strings.Replace(workflowSrc, "Greet says hello.", "Greet says hi.", 1))
+	code, out, errOut = bifrostgen(t, "check", "--openapi", "api/openapi.yaml")
+	if code != 1 || !strings.Contains(errOut, "api/openapi.yaml") || !strings.Contains(out, "Greet says hi.") {
+		t.Fatalf("check --openapi after an edit: exit %d\n%s%s", code, out, errOut)
+	}
+	if after, _ := os.ReadFile(doc); !bytes.Equal(after, written) {
+		t.Fatal("check wrote the document")
+	}
+}

@@ -16,22 +16,30 @@ import (
 // Workflows returns the workflows of package bench, for runtime.Main or runtime.New.
 func Workflows() []*runtime.Workflow {
 	return []*runtime.Workflow{{
-		Name:     "create_item",
-		Package:  "github.com/bifrost-go/bifrost/examples/bench",
-		Func:     "CreateItem",
-		Summary:  "CreateItem acknowledges an item.",
-		Endpoint: true,
-		Methods:  []string{"POST"},
-		Public:   true,
-		Mode:     runtime.Sync,
-		Timeout:  1 * time.Minute,
-		Tags:     []string{"bench"},
-		Body:     runtime.BodyDecoded,
-		Decode:   decodeCreateItem,
+		Name:      "create_item",
+		Package:   "github.com/bifrost-go/bifrost/examples/bench",
+		Func:      "CreateItem",
+		Summary:   "CreateItem acknowledges an item.",
+		Endpoint:  true,
+		Methods:   []string{"POST"},
+		Public:    true,
+		Mode:      runtime.Sync,
+		Timeout:   1 * time.Minute,
+		Tags:      []string{"bench"},
+		Body:      runtime.BodyDecoded,
+		Operation: `{"parameters":[{"name":"dry_run","in":"query","schema":{"type":"boolean"}}],"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/bench.Item"}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/bench.Created"}}}}}}`,
+		Schemas:   openapiSchemas,
+		Decode:    decodeCreateItem,
 		NewArgs: func() runtime.Args {
 			return new(createItemArgs)
 		},
 	}}
+}
+
+// openapiSchemas are the OpenAPI schemas of the types the operations refer to, by type.
+var openapiSchemas = map[string]string{
+	"github.com/bifrost-go/bifrost/examples/bench.Created": `{"type":"object","description":"Created is the answer of CreateItem.","properties":{"name":{"type":"string"},"count":{"type":"integer","format":"int64"},"tags":{"type":"integer","format":"int64"},"dry_run":{"type":"boolean"}},"required":["name","count","tags","dry_run"]}`,
+	"github.com/bifrost-go/bifrost/examples/bench.Item":    `{"type":"object","description":"Item is the body of CreateItem.","properties":{"name":{"type":"string"},"count":{"type":"integer","format":"int64"},"tags":{"type":"array","items":{"type":"string"}},"meta":{"type":"object","additionalProperties":{}}},"required":["name","count","tags","meta"]}`,
 }
 
 // createItemArgs holds the decoded inputs of CreateItem.

@@ -150,10 +150,10 @@ func TestSendersAsTheySign(t *testing.T) {
 		{"stripe tampered body", "/api/endpoints/stripe_events", header("Content-Type", json, "Stripe-Signature", stripeSig), strings.Replace(stripeBody, "2000", "1", 1), 401},
 		{"stripe wrong secret", "/api/endpoints/stripe_events", header("Content-Type", json, "Stripe-Signature", webhook.SignStripe("whsec_other", []byte(stripeBody), now)), stripeBody, 401},
 
-		{"slack slash command", "/api/endpoints/slack_command", header("Content-Type", form, "X-Slack-Signature", slackSig, "X-Slack-Request-Timestamp", slackTS), slackBody, 200},
-		{"slack stale timestamp", "/api/endpoints/slack_command", header("Content-Type", form, "X-Slack-Signature", staleSig, "X-Slack-Request-Timestamp", staleTS), slackBody, 401},
-		{"slack timestamp swapped", "/api/endpoints/slack_command", header("Content-Type", form, "X-Slack-Signature", slackSig, "X-Slack-Request-Timestamp", ts(now.Add(time.Second))), slackBody, 401},
-		{"slack missing timestamp", "/api/endpoints/slack_command", header("Content-Type", form, "X-Slack-Signature", slackSig), slackBody, 401},
+		{"slack slash command", "/api/endpoints/slack_slash_command", header("Content-Type", form, "X-Slack-Signature", slackSig, "X-Slack-Request-Timestamp", slackTS), slackBody, 200},
+		{"slack stale timestamp", "/api/endpoints/slack_slash_command", header("Content-Type", form, "X-Slack-Signature", staleSig, "X-Slack-Request-Timestamp", staleTS), slackBody, 401},
+		{"slack timestamp swapped", "/api/endpoints/slack_slash_command", header("Content-Type", form, "X-Slack-Signature", slackSig, "X-Slack-Request-Timestamp", ts(now.Add(time.Second))), slackBody, 401},
+		{"slack missing timestamp", "/api/endpoints/slack_slash_command", header("Content-Type", form, "X-Slack-Signature", slackSig), slackBody, 401},
 
 		{"standard", "/api/endpoints/standard_receiver", header("Content-Type", json, "webhook-id", "msg_1", "webhook-timestamp", ts(now), "webhook-signature", "v1,bm90IGl0 "+stdSig), std, 204},
 		{"standard other id", "/api/endpoints/standard_receiver", header("Content-Type", json, "webhook-id", "msg_2", "webhook-timestamp", ts(now), "webhook-signature", stdSig), std, 401},

@@ -58,7 +58,7 @@ type SlashCommand struct {
 // SlackCommand answers a Slack slash command signed with X-Slack-Signature
 // over "v0:" + timestamp + ":" + the form body as sent.
 //
-//bifrost:workflow endpoint public verify=slack secret=slack_signing_secret
+//bifrost:workflow endpoint public name=slack_slash_command verify=slack secret=slack_signing_secret
 func SlackCommand(ctx context.Context, cmd SlashCommand) (map[string]string, error) {
 	return map[string]string{"response_type": "ephemeral", "text": "Running " + cmd.Command + " " + cmd.Text}, nil
 }

@@ -59,22 +59,7 @@ func Run(t *testing.T, workflows []*runtime.Workflow, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	srv, err := runtime.New(runtime.Options{Workflows: workflows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: st, Workers: 2,
-		Auth: &auth.Config{EnvKey: Key}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown(context.Background())
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	ts := serve(t, workflows)
 	for _, ex := range parse(t, string(data)) {
 		req, err := http.NewRequest(ex.method, ts.URL+ex.target, strings.NewReader(ex.body))
 		if err != nil {
@@ -106,6 +91,49 @@ func Run(t *testing.T, workflows []*runtime.Workflow, file string) {
 		if msg := matchBody(body, ex.wantBody); msg != "" {
 			t.Errorf("%s: %s", where, msg)
 		}
+	}
+}
+
+// serve starts the runtime serving workflows, stopped when the test ends.
+func serve(t *testing.T, workflows []*runtime.Workflow) *httptest.Server {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := runtime.New(runtime.Options{Workflows: workflows, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: st, Workers: 2,
+		Auth: &auth.Config{EnvKey: Key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// OpenAPI checks that the runtime serving workflows answers GET
+// /api/openapi.json with exactly the bytes of file: the document bifrostgen
+// wrote for the same workflows.
+func OpenAPI(t *testing.T, workflows []*runtime.Workflow, file string) {
+	t.Helper()
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := serve(t, workflows)
+	resp, err := ts.Client().Get(ts.URL + "/api/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+		t.Errorf("GET /api/openapi.json: %d, %d bytes; want the %d bytes of %s, the same bytes:\n%s", resp.StatusCode, len(got), len(want), file, got)
 	}
 }
 

@@ -1,0 +1,197 @@
+package runtime
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/spf13/cobra"
+
+	"github.com/bifrost-go/bifrost/openapi"
+)
+
+// DefaultDocsScriptURL is the API reference viewer /api/docs loads when
+// neither Options.DocsScriptURL nor BIFROST_DOCS_SCRIPT_URL names another:
+// Scalar's standalone bundle, at a pinned version.
+const DefaultDocsScriptURL = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.43.17"
+
+// OpenAPI returns the OpenAPI document of the workflows: the bytes the
+// server answers GET /api/openapi.json with, and the bytes
+// `bifrostgen generate --openapi` writes for the same workflows (both call
+// this function). Workflows without an endpoint have no operation.
+func OpenAPI(workflows []*Workflow, version openapi.Version, format openapi.Format) ([]byte, error) {
+	in := make([]openapi.Workflow, 0, len(workflows))
+	for _, wf := range workflows {
+		if wf != nil {
+			in = append(in, openAPIWorkflow(wf))
+		}
+	}
+	return openapi.Document(in, version, format)
+}
+
+// openAPIWorkflow is what the document builder needs of wf.
+func openAPIWorkflow(wf *Workflow) openapi.Workflow {
+	out := openapi.Workflow{
+		Name:        wf.Name,
+		Package:     wf.Package,
+		Func:        wf.Func,
+		Summary:     wf.Summary,
+		Description: wf.Description,
+		Deprecated:  wf.Deprecated,
+		Endpoint:    wf.Endpoint,
+		Methods:     wf.Methods,
+		Public:      wf.Public,
+		Async:       wf.Mode == Async,
+		RateLimited: wf.Rate != nil && wf.Rate.N > 0,
+		Tags:        wf.Tags,
+		BodyDecoded: wf.Body == BodyDecoded,
+		Operation:   wf.Operation,
+		Schemas:     wf.Schemas,
+	}
+	if wf.Verify != nil {
+		out.Verify, out.SignatureHeader = wf.Verify.Kind, wf.Verify.SignatureHeader
+	}
+	return out
+}
+
+// apiDocs serves the document and the reference page of one server's
+// workflows. Each document is built once, on first request.
+type apiDocs struct {
+	s      *Server
+	script string
+
+	mu   sync.Mutex
+	docs map[docKey]builtDoc
+}
+
+type docKey struct {
+	version openapi.Version
+	format  openapi.Format
+}
+
+type builtDoc struct {
+	body []byte
+	etag string
+	err  error
+}
+
+// registerOpenAPI mounts GET /api/openapi.json, /api/openapi.yaml (both
+// 3.1; ?version=3.0 for 3.0.3) and /api/docs.
+func (s *Server) registerOpenAPI(e *echo.Echo) {
+	d := &apiDocs{s: s, script: s.docsJS, docs: map[docKey]builtDoc{}}
+	if d.script == "" {
+		d.script = os.Getenv("BIFROST_DOCS_SCRIPT_URL")
+	}
+	if d.script == "" {
+		d.script = DefaultDocsScriptURL
+	}
+	e.GET("/api/openapi.json", func(c echo.Context) error { return d.serve(c, openapi.JSON) })
+	e.GET("/api/openapi.yaml", func(c echo.Context) error { return d.serve(c, openapi.YAML) })
+	e.GET("/api/docs", d.page)
+}
+
+func (d *apiDocs) document(key docKey) builtDoc {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if doc, ok := d.docs[key]; ok {
+		return doc
+	}
+	body, err := OpenAPI(d.s.workflows, key.version, key.format)
+	sum := sha256.Sum256(body)
+	doc := builtDoc{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, err: err}
+	d.docs[key] = doc
+	return doc
+}
+
+func (d *apiDocs) serve(c echo.Context, format openapi.Format) error {
+	start := time.Now()
+	defer d.s.logAccess(c, start, slog.LevelInfo, "", "")
+	version, err := openapi.ParseVersion(c.QueryParam("version"))
+	if err != nil {
+		p := newProblem(http.StatusBadRequest, "version must be 3.1 or 3.0")
+		p.Errors = append(p.Errors, fieldError("query.version", err.Error()))
+		return writeProblem(c, p, "")
+	}
+	doc := d.document(docKey{version, format})
+	if doc.err != nil {
+		d.s.log.LogAttrs(c.Request().Context(), slog.LevelError, "openapi document", slog.String("error", doc.err.Error()))
+		return writeProblem(c, newProblem(http.StatusInternalServerError, "the OpenAPI document could not be built"), "")
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, map[openapi.Format]string{openapi.JSON: echo.MIMEApplicationJSON, openapi.YAML: "application/yaml"}[format])
+	h.Set("ETag", doc.etag)
+	h.Set("Cache-Control", "no-cache")
+	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, bytes.NewReader(doc.body))
+	return nil
+}
+
+// docsPage is the API reference: the viewer's script renders
+// /api/openapi.json; without it (offline, blocked) the page says where the
+// document is.
+var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>API reference</title>
+</head>
+<body>
+<div id="app"></div>
+<noscript>The API reference needs JavaScript. The OpenAPI document is at <a href="/api/openapi.json">/api/openapi.json</a>.</noscript>
+<script src="{{.Script}}"></script>
+<script>
+if (window.Scalar && Scalar.createApiReference) {
+  Scalar.createApiReference('#app', { url: '/api/openapi.json' });
+} else {
+  document.getElementById('app').innerHTML = '<p>The API reference viewer could not be loaded. The OpenAPI document is at <a href="/api/openapi.json">/api/openapi.json</a> (YAML: <a href="/api/openapi.yaml">/api/openapi.yaml</a>).</p>';
+}
+</script>
+</body>
+</html>
+`))
+
+func (d *apiDocs) page(c echo.Context) error {
+	start := time.Now()
+	defer d.s.logAccess(c, start, slog.LevelInfo, "", "")
+	var b bytes.Buffer
+	if err := docsPage.Execute(&b, struct{ Script string }{d.script}); err != nil {
+		return err
+	}
+	return c.HTMLBlob(http.StatusOK, b.Bytes())
+}
+
+// newOpenAPICommand prints the binary's OpenAPI document: the bytes it serves.
+func newOpenAPICommand(workflows []*Workflow) *cobra.Command {
+	var version, format string
+	cmd := &cobra.Command{
+		Use:   "openapi",
+		Short: "Print the OpenAPI document this binary serves at /api/openapi.json",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := openapi.ParseVersion(version)
+			if err != nil {
+				return usageError{err}
+			}
+			f, err := openapi.ParseFormat(format)
+			if err != nil {
+				return usageError{err}
+			}
+			doc, err := OpenAPI(workflows, v, f)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(doc)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&version, "openapi-version", "3.1", "3.1 or 3.0")
+	cmd.Flags().StringVar(&format, "format", "json", "json or yaml")
+	return cmd
+}

@@ -1,0 +1,139 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/bifrost-go/bifrost/openapi"
+	"github.com/bifrost-go/bifrost/openapi/openapitest"
+)
+
+func docsServer(t *testing.T, opts Options) *httptest.Server {
+	t.Helper()
+	opts.Logger = slog.New(slog.DiscardHandler)
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func get(t *testing.T, ts *httptest.Server, path string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, body
+}
+
+// TestServeOpenAPI: the server answers with OpenAPI()'s bytes, in each
+// version and format, cacheable by ETag; hand-written workflows (no
+// Operation) get an operation too.
+func TestServeOpenAPI(t *testing.T) {
+	workflows := testWorkflows()
+	ts := docsServer(t, Options{Workflows: workflows})
+	for _, c := range []struct {
+		path        string
+		version     openapi.Version
+		format      openapi.Format
+		contentType string
+	}{
+		{"/api/openapi.json", openapi.V31, openapi.JSON, "application/json"},
+		{"/api/openapi.json?version=3.0", openapi.V30, openapi.JSON, "application/json"},
+		{"/api/openapi.yaml", openapi.V31, openapi.YAML, "application/yaml"},
+		{"/api/openapi.yaml?version=3.0.3", openapi.V30, openapi.YAML, "application/yaml"},
+	} {
+		want, err := OpenAPI(workflows, c.version, c.format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body := get(t, ts, c.path)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
+			t.Errorf("GET %s: %d, %d bytes; want OpenAPI()'s %d bytes", c.path, resp.StatusCode, len(body), len(want))
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != c.contentType {
+			t.Errorf("GET %s: Content-Type %q", c.path, ct)
+		}
+		openapitest.Validate(t, c.path, body)
+		etag := resp.Header.Get("ETag")
+		if resp, _ := get(t, ts, c.path, "If-None-Match", etag); etag == "" || resp.StatusCode != http.StatusNotModified {
+			t.Errorf("GET %s with If-None-Match %q: %d", c.path, etag, resp.StatusCode)
+		}
+	}
+
+	_, body := get(t, ts, "/api/openapi.json")
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+			Summary     string `json:"summary"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if op := doc.Paths["/api/endpoints/hello"]["post"]; op.OperationID != "hello_post" || op.Summary != "Hello" {
+		t.Errorf("hand-written workflow hello: %+v", op)
+	}
+
+	resp, body := get(t, ts, "/api/openapi.json?version=2.0")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "query.version") {
+		t.Errorf("version=2.0: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestServeOpenAPIBroken: a workflow whose operation is not JSON (a
+// hand-written one) makes the document a 500, not a crash.
+func TestServeOpenAPIBroken(t *testing.T) {
+	wfs := testWorkflows()
+	wfs[0].Operation = `{"parameters":`
+	ts := docsServer(t, Options{Workflows: wfs})
+	if resp, body := get(t, ts, "/api/openapi.json"); resp.StatusCode != http.StatusInternalServerError ||
+		resp.Header.Get("Content-Type") != ContentTypeProblem {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+}
+
+// TestDocsPage: the reference page loads the viewer from the CDN, from
+// BIFROST_DOCS_SCRIPT_URL, or from Options.DocsScriptURL (which wins), and
+// renders /api/openapi.json.
+func TestDocsPage(t *testing.T) {
+	page := func(opts Options) string {
+		t.Helper()
+		resp, body := get(t, docsServer(t, opts), "/api/docs")
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("GET /api/docs: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if !strings.Contains(string(body), "'/api/openapi.json'") {
+			t.Errorf("the page does not render /api/openapi.json:\n%s", body)
+		}
+		return string(body)
+	}
+	if body := page(Options{}); !strings.Contains(body, `<script src="`+DefaultDocsScriptURL+`">`) {
+		t.Errorf("default script missing:\n%s", body)
+	}
+	t.Setenv("BIFROST_DOCS_SCRIPT_URL", "/static/scalar.js")
+	if body := page(Options{}); !strings.Contains(body, `<script src="/static/scalar.js">`) {
+		t.Errorf("env script missing:\n%s", body)
+	}
+	if body := page(Options{DocsScriptURL: `/assets/viewer.js?a=1&b="2"`}); !strings.Contains(body, `<script src="/assets/viewer.js?a=1&amp;b=%222%22">`) {
+		t.Errorf("option script missing or unescaped:\n%s", body)
+	}
+}
