@@ -9,10 +9,22 @@ BENCHCOUNT ?= 6
 demo:
 	./examples/quickstart/demo.sh
 
-## test: a short run of each fuzz target, then every test with the race detector
+## test: a short run of each fuzz target, then every test with the race detector.
+## The PostgreSQL tests run when BIFROST_TEST_POSTGRES_URL names a role that may
+## create databases (postgres://USER:PASSWORD@127.0.0.1:5432/postgres); .ci/run sets it.
 test:
 	$(MAKE) fuzz FUZZTIME=5s
+	@$(MAKE) --no-print-directory postgres-note
 	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory postgres-note
+
+.PHONY: postgres-note
+postgres-note:
+	@if [ -n "$$BIFROST_TEST_POSTGRES_URL" ]; then \
+		echo "PostgreSQL tests: ON (BIFROST_TEST_POSTGRES_URL is set)"; \
+	else \
+		echo "PostgreSQL tests: SKIPPED - set BIFROST_TEST_POSTGRES_URL=postgres://USER:PASSWORD@127.0.0.1:5432/postgres to run them (.ci/run does)"; \
+	fi
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:

@@ -36,6 +36,9 @@ type engine struct {
 	waiters waiters
 	running sync.Map // execution id → context.CancelCauseFunc, for this process's runs
 	config  *configSource
+
+	workerID string   // PostgreSQL: this process's worker and River client id ("" without workers)
+	cluster  *cluster // PostgreSQL: listener, heartbeat, reaper (cluster.go)
 }
 
 type acceptRequest struct {
@@ -71,7 +74,10 @@ func newEngine(ctx context.Context, st store.Store, workflows []*Workflow, worke
 	if err := migrateQueue(ctx, st, log); err != nil {
 		return nil, err
 	}
-	driver := riversqlite.New(st.DB())
+	driver, err := queueDriver(ctx, st, workers > 0)
+	if err != nil {
+		return nil, err
+	}
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &executionWorker{en: en})
 	cfg := &river.Config{
@@ -93,8 +99,13 @@ func newEngine(ctx context.Context, st store.Store, workflows []*Workflow, worke
 	}
 	if workers > 0 {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}}
+		if st.Kind() == "postgres" {
+			// The worker's id in bifrost_workers is its queue client id:
+			// river_job.attempted_by then says which worker runs a job.
+			en.workerID = newWorkerID()
+			cfg.ID = en.workerID
+		}
 	}
-	var err error
 	en.queue, err = river.NewClient(driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
@@ -108,6 +119,9 @@ const defaultAsyncTimeout = 15 * time.Minute
 
 // migrateQueue creates or updates the queue's tables in the store's database.
 func migrateQueue(ctx context.Context, st store.Store, log *slog.Logger) error {
+	if st.Kind() == "postgres" {
+		return migratePostgresQueue(ctx, st, log)
+	}
 	migrator, err := rivermigrate.New(riversqlite.New(st.DB()), &rivermigrate.Config{Logger: quietLogger(log)})
 	if err != nil {
 		return err
@@ -142,8 +156,13 @@ func (f levelFilter) WithGroup(g string) slog.Handler {
 
 // start re-runs the orphans of the embedded store and starts the workers.
 func (en *engine) start(ctx context.Context) error {
-	if en.store.Kind() == "sqlite" {
+	switch en.store.Kind() {
+	case "sqlite":
 		if err := en.recoverOrphans(ctx); err != nil {
+			return err
+		}
+	case "postgres":
+		if err := en.startCluster(ctx); err != nil {
 			return err
 		}
 	}
@@ -191,6 +210,7 @@ func (en *engine) stop(ctx context.Context) error {
 	flush, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	errs = append(errs, en.records.close(flush))
+	en.stopCluster()
 	return errors.Join(errs...)
 }
 

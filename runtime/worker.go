@@ -79,6 +79,10 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 		}
 	}
 	switch {
+	case errors.Is(cause, errLeaseLost):
+		// PostgreSQL: this worker lost its lease (cluster.go) and another may
+		// run the execution now: write nothing, hand the job back.
+		return handBack()
 	case cancelled:
 		e.Status, e.Error = store.Cancelled, "cancelled"
 	case errors.Is(runCtx.Err(), context.DeadlineExceeded):

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -109,7 +111,10 @@ func (s *SQL) TouchKeys(ctx context.Context, used map[string]time.Time) error {
 		return err
 	}
 	defer tx.Rollback()
-	for id, at := range used {
+	// In id order: replicas touching the same keys at once lock their rows
+	// in one order, so PostgreSQL sees no deadlock.
+	for _, id := range slices.Sorted(maps.Keys(used)) {
+		at := used[id]
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE bifrost_keys SET last_used_at = ? WHERE id = ? AND last_used_at < ?`),
 			micros(at), id, micros(at)); err != nil {
 			return err

@@ -28,9 +28,8 @@ func Open(ctx context.Context, dsn string) (*SQL, error) {
 	if dsn == "" {
 		dsn = DefaultDB
 	}
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, fmt.Errorf("store %s: PostgreSQL is not supported yet", redact(dsn))
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn)
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
 	return openSQLite(ctx, path)
@@ -62,9 +61,23 @@ func openSQLite(ctx context.Context, path string) (*SQL, error) {
 }
 
 // Migrate applies the embedded migrations not yet applied, each in its own
-// transaction, recording them in bifrost_migrations.
+// transaction, recording them in bifrost_migrations. On PostgreSQL it holds
+// an advisory lock meanwhile, so replicas that start together take turns.
 func (s *SQL) Migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bifrost_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	if s.kind == "postgres" {
+		return s.migratePostgres(ctx)
+	}
+	return s.migrate(ctx, s.db)
+}
+
+// conn is what migrate runs on: the pool, or one connection holding a lock.
+type conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+func (s *SQL) migrate(ctx context.Context, db conn) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bifrost_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	dir := "migrations/" + s.kind
@@ -86,15 +99,15 @@ func (s *SQL) Migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.apply(ctx, version, string(body)); err != nil {
+		if err := s.apply(ctx, db, version, string(body)); err != nil {
 			return fmt.Errorf("migrate %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func (s *SQL) apply(ctx context.Context, version int, body string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *SQL) apply(ctx context.Context, db conn, version int, body string) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,8 @@ import (
 type SQL struct {
 	db   *sql.DB
 	kind string
-	path string // the SQLite file
+	path string   // the SQLite file
+	pg   *pgState // PostgreSQL only (postgres.go)
 }
 
 var _ Store = (*SQL)(nil)
@@ -28,7 +29,10 @@ func (s *SQL) DB() *sql.DB { return s.db }
 func (s *SQL) Kind() string { return s.kind }
 
 // Close closes the database.
-func (s *SQL) Close() error { return s.db.Close() }
+func (s *SQL) Close() error {
+	s.closePostgres()
+	return s.db.Close()
+}
 
 // now is the store's clock, in microseconds like the columns.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
@@ -133,6 +137,9 @@ func (s *SQL) Accept(ctx context.Context, execs []*Execution, enqueue EnqueueFun
 		return nil, err
 	}
 	defer tx.Rollback()
+	if err := s.lockIdempotencyKeys(ctx, tx, execs); err != nil {
+		return nil, err
+	}
 	out := make([]Accepted, len(execs))
 	var fresh []*Execution
 	firstOfKey := map[[3]string]int{} // a key repeated within the batch
@@ -168,8 +175,16 @@ func (s *SQL) Accept(ctx context.Context, execs []*Execution, enqueue EnqueueFun
 			// The caller's execution is returned: make it what Get will return.
 			e.JobID = ids[i]
 			e.CreatedAt, e.StartedAt, e.FinishedAt = fromMicros(micros(e.CreatedAt)), fromMicros(micros(e.StartedAt)), fromMicros(micros(e.FinishedAt))
+			if s.pg != nil {
+				continue // inserted together below
+			}
 			if err := s.insert(ctx, tx, e); err != nil {
 				return nil, fmt.Errorf("accept %s: %w", e.ID, err)
+			}
+		}
+		if s.pg != nil {
+			if err := s.insertMany(ctx, tx, fresh); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -217,6 +232,9 @@ func (s *SQL) Record(ctx context.Context, execs []*Execution) error {
 
 // Start implements Store.
 func (s *SQL) Start(ctx context.Context, id string, attempt int, at time.Time) (*Execution, error) {
+	if s.pg != nil {
+		return s.startPostgres(ctx, id, attempt, at) // grouped with concurrent starts
+	}
 	row := s.db.QueryRowContext(ctx, s.q(`UPDATE bifrost_executions
 		SET status = ?, attempt = ?, started_at = ?, finished_at = 0
 		WHERE id = ? AND status IN (?, ?)
@@ -230,6 +248,9 @@ func (s *SQL) Start(ctx context.Context, id string, attempt int, at time.Time) (
 
 // Finish implements Store.
 func (s *SQL) Finish(ctx context.Context, e *Execution) error {
+	if s.pg != nil {
+		return s.finishPostgres(ctx, e) // grouped with concurrent finishes
+	}
 	logs, err := logsJSON(e.Logs)
 	if err != nil {
 		return err
@@ -256,7 +277,11 @@ func (s *SQL) Cancel(ctx context.Context, id string, at time.Time) (*Execution, 
 		WHERE id = ?`), Pending, Cancelled, Pending, micros(at), Running, id); err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, id)
+	e, err := s.Get(ctx, id)
+	if err == nil && e.Status == Cancelled {
+		s.ended(id)
+	}
+	return e, err
 }
 
 // CancelRequested implements Store.
