@@ -1,5 +1,5 @@
 // Package storetest is the behaviour every store.Store must show: the SQLite
-// store runs it now, the PostgreSQL store will run the same suite.
+// and PostgreSQL stores both run this suite, so they cannot drift apart.
 //
 // A test file of an implementation calls Run with a function that opens a
 // new, empty, migrated store:
