@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -15,7 +16,14 @@ type batcher[T any] struct {
 	write func([]T)
 	once  sync.Once
 	done  chan struct{}
+
+	mu     sync.RWMutex // held to send, taken to close: no send on a closed channel
+	closed bool
 }
+
+// errStopped refuses an item handed over after close (a request that
+// outlived the shutdown's drain).
+var errStopped = errors.New("the execution engine is stopped")
 
 func newBatcher[T any](queue, max int, write func([]T)) *batcher[T] {
 	return &batcher[T]{in: make(chan T, queue), max: max, write: write, done: make(chan struct{})}
@@ -24,6 +32,11 @@ func newBatcher[T any](queue, max int, write func([]T)) *batcher[T] {
 // add queues an item, starting the writer on first use. It blocks when the
 // queue is full: backpressure rather than loss.
 func (b *batcher[T]) add(ctx context.Context, item T) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return errStopped
+	}
 	b.once.Do(func() { go b.run() })
 	select {
 	case b.in <- item:
@@ -56,9 +69,16 @@ func (b *batcher[T]) run() {
 
 // close writes what is queued and stops the writer. No add may follow.
 func (b *batcher[T]) close(ctx context.Context) error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
 	started := true
-	b.once.Do(func() { started = false })
+	b.once.Do(func() { started = false }) // under the lock: no add can start the writer now
 	close(b.in)
+	b.mu.Unlock()
 	if !started {
 		return nil
 	}

@@ -111,6 +111,16 @@ func mask(e *store.Execution, secrets []string) {
 	}
 }
 
+// maskText replaces the secrets in a line for the process log.
+func maskText(text string, secrets []string) string {
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			text = strings.ReplaceAll(text, s, masked)
+		}
+	}
+	return text
+}
+
 // maskJSON replaces a secret in JSON text, as written and as JSON escapes it.
 func maskJSON(text, s string) string {
 	text = strings.ReplaceAll(text, s, masked)

@@ -372,14 +372,14 @@ func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
 	if pe, ok := err.(*panicError); ok {
 		s.log.LogAttrs(ctx, slog.LevelError, "workflow panicked",
 			slog.String("workflow", wf.Name), slog.String("execution_id", x.id),
-			slog.Any("panic", pe.value), slog.String("stack", string(pe.stack)))
+			slog.String("panic", maskText(panicMessage(pe.value), x.exec.Secrets())), slog.String("stack", string(pe.stack)))
 		return Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
 	}
 	if be, ok := errors.AsType[*bifrost.Error](err); ok {
 		return Result{}, be // its status, title, detail and errors are for the caller
 	}
 	s.log.LogAttrs(ctx, slog.LevelError, "workflow failed",
-		slog.String("workflow", wf.Name), slog.String("execution_id", x.id), slog.String("error", err.Error()))
+		slog.String("workflow", wf.Name), slog.String("execution_id", x.id), slog.String("error", maskText(err.Error(), x.exec.Secrets())))
 	return Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
 }
 

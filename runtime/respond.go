@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/bifrost-go/bifrost"
+	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
 // respond writes the workflow's result: its own response when it built one,
@@ -29,6 +30,7 @@ func (s *Server) respond(x *exchange, res Result) error {
 	}
 	body, err := json.Marshal(res.Value)
 	if err != nil {
+		x.status, x.errText = store.Failed, cleanText("the result is not JSON: "+err.Error())
 		s.log.LogAttrs(context.Background(), slog.LevelError, "workflow result is not JSON",
 			slog.String("workflow", x.ep.wf.Name), slog.String("execution_id", x.id), slog.String("error", err.Error()))
 		return s.fail(x, newProblem(http.StatusInternalServerError, failedDetail(x.id)))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -69,6 +70,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	res, runErr := invoke(execctx.With(runCtx, exec), args)
 	e.FinishedAt = time.Now()
 	e.Logs = capturedLogs(capture)
+	secrets := exec.Secrets()
 
 	cause := context.Cause(runCtx)
 	cancelled := errors.Is(cause, errCancelled) || errors.Is(cause, rivertype.ErrJobCancelledRemotely)
@@ -90,6 +92,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	case ctx.Err() != nil:
 		// The worker is shutting down: hand the execution back to run again.
 		e.Status, e.Error = store.Pending, "interrupted by a shutdown; it will run again"
+		mask(e, secrets)
 		if err := en.finish(e); err != nil {
 			return err
 		}
@@ -98,7 +101,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 		e.Status, e.Error = store.Failed, errorText(runErr)
 		if pe, ok := runErr.(*panicError); ok {
 			en.log.LogAttrs(ctx, slog.LevelError, "workflow panicked", slog.String("workflow", wf.Name),
-				slog.String("execution_id", id), slog.Any("panic", pe.value), slog.String("stack", string(pe.stack)))
+				slog.String("execution_id", id), slog.String("panic", maskText(panicMessage(pe.value), secrets)), slog.String("stack", string(pe.stack)))
 		}
 	default:
 		e.Status = store.Succeeded
@@ -106,7 +109,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 			e.Status, e.Error = store.Failed, "the result is not JSON: "+err.Error()
 		}
 	}
-	mask(e, exec.Secrets())
+	mask(e, secrets)
 	retry := (e.Status == store.Failed || e.Status == store.TimedOut) && job.Attempt < job.MaxAttempts
 	if retry {
 		e.Status = store.Pending // the error stays on the record until the next attempt ends
@@ -131,19 +134,31 @@ func (en *engine) finish(e *store.Execution) error {
 	return nil
 }
 
-// errorText is the message kept on the record: the real one, for operators.
+// errorText is the message kept on the record: the real one, for operators,
+// as valid UTF-8 without NUL bytes (PostgreSQL's text refuses both, and one
+// refused row would fail the batch written with it).
 func errorText(err error) string {
+	msg := err.Error()
 	if pe, ok := err.(*panicError); ok {
-		return "panic: " + panicMessage(pe.value)
+		msg = "panic: " + panicMessage(pe.value)
 	}
-	return err.Error()
+	return cleanText(msg)
+}
+
+func cleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func capturedLogs(c *execctx.Capture) []store.LogEntry {
 	entries, dropped := c.Entries()
 	out := make([]store.LogEntry, 0, len(entries)+1)
 	for _, e := range entries {
-		out = append(out, store.LogEntry{Time: e.Time, Level: e.Level, Message: e.Message, Attrs: e.Attrs})
+		for k, v := range e.Attrs {
+			if s, ok := v.(string); ok {
+				e.Attrs[k] = cleanText(s)
+			}
+		}
+		out = append(out, store.LogEntry{Time: e.Time, Level: e.Level, Message: cleanText(e.Message), Attrs: e.Attrs})
 	}
 	if dropped > 0 {
 		out = append(out, store.LogEntry{Time: time.Now().UTC(), Level: "WARN", Message: "log lines past the cap were dropped",
