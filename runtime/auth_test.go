@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 )
 
 // These tests hold SPEC §4 step 3 and §5 (credentials) over real HTTP: a
@@ -45,14 +47,43 @@ func newAuthServer(t *testing.T, cfg auth.Config, log *slog.Logger, workflows ..
 	return newAuthServerWrap(t, nil, cfg, log, workflows...)
 }
 
-// newAuthServerWrap is newAuthServer with the server's store wrapped by wrap.
-func newAuthServerWrap(t *testing.T, wrap func(store.Store) store.Store, cfg auth.Config, log *slog.Logger, workflows ...*Workflow) *authServer {
+// testStoreEnv names the store the auth tests run on: onEachStore sets it.
+const testStoreEnv = "BIFROST_TEST_STORE"
+
+// onEachStore runs an auth test on SQLite and, when BIFROST_TEST_POSTGRES_URL
+// is set, on PostgreSQL: keys live in the store, so every case must hold on both.
+func onEachStore(t *testing.T, test func(t *testing.T)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Setenv(testStoreEnv, "sqlite")
+		test(t)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		if os.Getenv(storetest.PostgresEnv) == "" {
+			t.Skip("PostgreSQL tests skipped: set " + storetest.PostgresEnv + " to run them")
+		}
+		t.Setenv(testStoreEnv, "postgres")
+		test(t)
+	})
+}
+
+// openTestStore opens a fresh store of the kind onEachStore chose.
+func openTestStore(t *testing.T) store.Store {
 	t.Helper()
-	var st store.Store
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
+	dsn := filepath.Join(t.TempDir(), "bifrost.db")
+	if os.Getenv(testStoreEnv) == "postgres" {
+		dsn = storetest.PostgresURL(t)
+	}
+	st, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// newAuthServerWrap is newAuthServer with the server's store wrapped by wrap.
+func newAuthServerWrap(t *testing.T, wrap func(store.Store) store.Store, cfg auth.Config, log *slog.Logger, workflows ...*Workflow) *authServer {
+	t.Helper()
+	st := openTestStore(t)
 	if wrap != nil {
 		st = wrap(st)
 	}
@@ -260,7 +291,9 @@ func credentialParts(h http.Header) []string {
 	return parts
 }
 
-func TestCredentials(t *testing.T) {
+func TestCredentials(t *testing.T) { onEachStore(t, testCredentials) }
+
+func testCredentials(t *testing.T) {
 	ss := newSessions(t)
 	cfg := ss.config()
 	cfg.EnvKey = testKey
@@ -444,7 +477,9 @@ func TestPublicEndpointStripsEnvKey(t *testing.T) {
 // -race past the busy timeout: SQLITE_BUSY). That is the store's problem,
 // held by storetest's Keys/revoke_under_write_load; this test holds the
 // authenticator's side, measured from the revocation's commit.
-func TestRotation(t *testing.T) {
+func TestRotation(t *testing.T) { onEachStore(t, testRotation) }
+
+func testRotation(t *testing.T) {
 	const ttl = 200 * time.Millisecond
 	s := newAuthServerWrap(t, func(st store.Store) store.Store { return noRecords{st} },
 		auth.Config{CacheTTL: ttl}, nil, sawWorkflow("rot", nil))
@@ -574,7 +609,9 @@ func leakWorkflow(name string, mode Mode, behaviour string) *Workflow {
 // TestCredentialsNeverLogged runs a full cycle of calls with the process log
 // captured as JSON and checks that no credential is in it, nor in any
 // execution record read back.
-func TestCredentialsNeverLogged(t *testing.T) {
+func TestCredentialsNeverLogged(t *testing.T) { onEachStore(t, testCredentialsNeverLogged) }
+
+func testCredentialsNeverLogged(t *testing.T) {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ss := newSessions(t)
@@ -740,7 +777,9 @@ func awaitRecorded(t *testing.T, st store.Store, id string) {
 // (SPEC §4): anyone holding the id of a public workflow's execution; for
 // another workflow, credentials that may call it (401 without one, 404 for a
 // credential that may not see it); listing takes a global credential.
-func TestExecutionAccess(t *testing.T) {
+func TestExecutionAccess(t *testing.T) { onEachStore(t, testExecutionAccess) }
+
+func testExecutionAccess(t *testing.T) {
 	ss := newSessions(t)
 	cfg := ss.config()
 	cfg.EnvKey = testKey
@@ -837,7 +876,9 @@ func TestExecutionAccess(t *testing.T) {
 	}
 }
 
-func TestRateLimits(t *testing.T) {
+func TestRateLimits(t *testing.T) { onEachStore(t, testRateLimits) }
+
+func testRateLimits(t *testing.T) {
 	limited := sawWorkflow("limited", func(wf *Workflow) { wf.Rate = &Rate{N: 2, Per: time.Minute} })
 	open := sawWorkflow("limited_open", func(wf *Workflow) { wf.Rate = &Rate{N: 2, Per: time.Minute}; wf.Public = true })
 	free := sawWorkflow("free", nil)
