@@ -52,6 +52,9 @@ func openSQLite(ctx context.Context, path string) (*SQL, error) {
 	// One writer at a time is all SQLite has; a few connections let reads
 	// (polls, GETs) go on beside it.
 	db.SetMaxOpenConns(8)
+	// Keep them: the default keeps 2 idle and closes the rest after each
+	// use, and opening a SQLite connection is not cheap.
+	db.SetMaxIdleConns(8)
 	s := &SQL{db: db, kind: "sqlite", path: abs}
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
