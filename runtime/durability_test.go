@@ -131,39 +131,7 @@ type server struct {
 // test if it still runs.
 func startServe(t *testing.T, bin, db, name string, args ...string) *server {
 	t.Helper()
-	s := &server{name: name, log: newProcLog(), done: make(chan struct{})}
-	s.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, args...)...)
-	s.cmd.Dir = filepath.Dir(db)
-	s.cmd.Env = childEnv()
-	s.cmd.Stdout = s.log
-	s.cmd.Stderr = s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-		if t.Failed() {
-			t.Logf("%s (pid %d) log:\n%s", name, s.cmd.Process.Pid, tail(s.log.String(), 60))
-		}
-	})
-	select {
-	case addr := <-s.log.addr:
-		s.base = "http://" + addr
-	case <-s.done:
-		t.Fatalf("%s exited before listening: %v\n%s", name, s.err, s.log)
-	case <-time.After(20 * time.Second):
-		t.Fatalf("%s did not log a listening line within 20s\n%s", name, s.log)
-	}
-	return s
+	return startProc(t, bin, db, name, "serve", args...)
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }

@@ -24,14 +24,9 @@ import (
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 )
 
-// proc is one running crashapp process on PostgreSQL.
-type proc struct {
-	*server
-}
-
 // startProc starts `crashapp <command> --db db args...` and waits until it
 // is ready: its "listening" line for serve, its "working" line for worker.
-func startProc(t *testing.T, bin, db, name, command string, args ...string) *proc {
+func startProc(t *testing.T, bin, db, name, command string, args ...string) *server {
 	t.Helper()
 	s := &server{name: name, log: newProcLog(), done: make(chan struct{})}
 	all := []string{command, "--db", db}
@@ -71,7 +66,7 @@ func startProc(t *testing.T, bin, db, name, command string, args ...string) *pro
 		case <-deadline:
 			t.Fatalf("%s did not log a listening line within 30s\n%s", name, s.log)
 		}
-		return &proc{s}
+		return s
 	}
 	for len(s.log.lines("working")) == 0 {
 		select {
@@ -82,11 +77,11 @@ func startProc(t *testing.T, bin, db, name, command string, args ...string) *pro
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return &proc{s}
+	return s
 }
 
 // term sends SIGTERM and waits for a clean exit.
-func (p *proc) term(t *testing.T) {
+func (p *server) term(t *testing.T) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM %s: %v", p.name, err)
@@ -282,7 +277,7 @@ func TestPostgresReplicas(t *testing.T) {
 
 	t.Run("key_revoked_through_the_cli_is_refused_by_b_within_5s", func(t *testing.T) {
 		key := strings.TrimSpace(runCLI(t, ctx, bin, "keys", "create", "--db", db, "--description", "revoked in a test"))
-		for _, s := range []*proc{a, b} {
+		for _, s := range []*server{a, b} {
 			if code, err := statusWithKey(ctx, s.base, key); err != nil || code != http.StatusOK {
 				t.Fatalf("%s with the new key: %d %v; want 200", s.name, code, err)
 			}
@@ -320,8 +315,8 @@ func TestPostgresReplicas(t *testing.T) {
 		w.term(t)
 		a.term(t)
 		b.term(t)
-		for _, p := range []*proc{a, b, w} {
-			checkNoErrors(t, p.server)
+		for _, p := range []*server{a, b, w} {
+			checkNoErrors(t, p)
 		}
 		// The worker removed its liveness row.
 		conn, err := sql.Open("pgx", db)
@@ -441,6 +436,6 @@ func TestPostgresWorkerKill9(t *testing.T) {
 	t.Logf("%d executions, %d re-run after the kill", len(tags), reran)
 	w2.term(t)
 	a.term(t)
-	checkNoErrors(t, w2.server)
-	checkNoErrors(t, a.server)
+	checkNoErrors(t, w2)
+	checkNoErrors(t, a)
 }
