@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/bifrost-go/bifrost/workflow"
 	"golang.org/x/tools/go/packages"
 )
 
@@ -72,22 +73,24 @@ func (a *analyzer) workflow(m Marked) *Workflow {
 		return nil
 	}
 	sig := obj.Type().(*types.Signature)
-	wf := &Workflow{
-		Name:      d.Name,
-		Func:      m.Func.Name.Name,
-		Pos:       a.pos(m.Func.Name.Pos()),
-		Directive: d,
-		Async:     d.Async,
-		Timeout:   d.Timeout,
-	}
+	wf := &Workflow{Spec: d.Spec, Pos: a.pos(m.Func.Name.Pos()), Directive: d}
+	wf.Package, wf.Func = a.pkg.PkgPath, m.Func.Name.Name
 	if wf.Name == "" {
 		wf.Name = SnakeCase(wf.Func)
 	}
+	if wf.Mode == "" {
+		wf.Mode = workflow.Sync
+	}
 	if wf.Timeout == 0 {
 		wf.Timeout = defaultSyncTimeout
-		if wf.Async {
+		if wf.Mode == workflow.Async {
 			wf.Timeout = defaultAsyncTimeout
 		}
+	}
+	if !wf.Endpoint { // methods and tags describe a route
+		wf.Methods, wf.Tags = nil, nil
+	} else if len(wf.Tags) == 0 {
+		wf.Tags = []string{a.pkg.Name}
 	}
 	wf.Summary, wf.Description, wf.Deprecated = docParts(m.Func.Doc)
 
@@ -155,12 +158,12 @@ func (a *analyzer) params(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature) 
 			} else if shape := a.bodyShape(t, p.Pos); shape != nil {
 				p.Kind = ParamBody
 				p.Shape = shape
-				if wf.Body != nil {
+				if wf.BodyParam != nil {
 					a.diags.Add(p.Pos, "take one body parameter; use a struct to receive several values",
-						"%s: a workflow takes at most one body parameter (%s is already the body)", paramLabel(p), wf.Body.Name)
+						"%s: a workflow takes at most one body parameter (%s is already the body)", paramLabel(p), wf.BodyParam.Name)
 					continue
 				}
-				wf.Body = p
+				wf.BodyParam = p
 				p.Required = shape.Kind == ShapeStruct
 			} else {
 				a.diags.Add(p.Pos, signatureHint, "%s: type %s is not a supported parameter type", paramLabel(p), typeString(t, a.pkg.Types))
@@ -172,16 +175,16 @@ func (a *analyzer) params(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature) 
 		}
 		wf.Params = append(wf.Params, p)
 	}
-	if wf.Body != nil {
+	if wf.BodyParam != nil {
 		methods := wf.Directive.Methods
-		if wf.Directive.Endpoint && len(methods) == 1 && methods[0] == "GET" && wf.Body.Shape.bodyFields() {
-			a.diags.Add(wf.Body.Pos, "allow a method with a body (methods=GET,POST) or read the values from the query",
-				"%s: a GET-only endpoint cannot take a body parameter", paramLabel(wf.Body))
+		if wf.Directive.Endpoint && len(methods) == 1 && methods[0] == "GET" && wf.BodyParam.Shape.bodyFields() {
+			a.diags.Add(wf.BodyParam.Pos, "allow a method with a body (methods=GET,POST) or read the values from the query",
+				"%s: a GET-only endpoint cannot take a body parameter", paramLabel(wf.BodyParam))
 		}
 	}
-	wf.BodyUse = bodyUse(wf)
-	if wf.Body != nil {
-		if st := structOfShape(wf.Body.Shape); st != nil {
+	wf.Body = bodyUse(wf)
+	if wf.BodyParam != nil {
+		if st := structOfShape(wf.BodyParam.Shape); st != nil {
 			for _, f := range st.Fields {
 				a.nestedParams(f.Shape, map[*Struct]bool{st: true})
 			}
@@ -209,24 +212,24 @@ func (a *analyzer) nestedParams(sh *Shape, seen map[*Struct]bool) {
 }
 
 // bodyUse says which content types the workflow's body decoding accepts.
-func bodyUse(wf *Workflow) BodyUse {
+func bodyUse(wf *Workflow) workflow.BodyUse {
 	for _, p := range wf.Params {
 		if p.Kind == ParamRequest || (p.Kind == ParamBody && p.Shape.Kind == ShapeRaw && !isNamed(p.Type, "encoding/json", "RawMessage")) {
-			return BodyRaw
+			return workflow.BodyRaw
 		}
 	}
-	if wf.Body != nil {
-		if wf.Body.Shape.bodyFields() {
-			return BodyDecoded
+	if wf.BodyParam != nil {
+		if wf.BodyParam.Shape.bodyFields() {
+			return workflow.BodyDecoded
 		}
-		return BodyIgnored
+		return workflow.BodyIgnored
 	}
 	for _, p := range wf.Params {
 		if p.Kind == ParamScalar { // the body fallback of SPEC §3
-			return BodyDecoded
+			return workflow.BodyDecoded
 		}
 	}
-	return BodyIgnored
+	return workflow.BodyIgnored
 }
 
 // bodyFields reports whether a body shape reads the body at all: a struct

@@ -2,31 +2,34 @@ package generator
 
 import (
 	"go/token"
-	"time"
+
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // Directive is a parsed //bifrost:workflow line: every option of SPEC §2,
-// validated for grammar and values (signature-dependent rules belong to analyze).
+// validated for grammar and values (signature-dependent rules belong to
+// analyze). The options are written straight into the workflow's
+// description, which analyze then completes (name, docs, defaults).
 type Directive struct {
 	Pos token.Position // of the "//bifrost:workflow" comment
 
-	Endpoint         bool
-	Methods          []string // upper case, sorted, deduplicated; ["POST"] by default
-	Public           bool
-	DisableGlobalKey bool
-	Async            bool
-	Name             string        // "" when not given: analyze derives it from the function name
-	Timeout          time.Duration // 0 when not given: the mode's default applies
-	Retries          int
-	Required         []string // as written, in order
-	Verify           string   // "github", "stripe", "slack", "standard", "hmac-sha256", or ""
-	Secret           string   // config key of the verification secret
-	SignatureHeader  string   // hmac-sha256 only; "" means X-Signature-256
-	RateN            int      // 0 when no rate= option
-	RatePer          time.Duration
-	Tags             []string
+	// Spec holds the options as given: Name is "" and Timeout 0 when not
+	// given, Methods ["POST"] by default, Required as written.
+	workflow.Spec
 
 	// OptionPos records where each option given appeared, for diagnostics
 	// raised later (e.g. "retries" on a sync workflow).
 	OptionPos map[string]token.Position
 }
+
+// verify returns the verify= options, creating them on first use: verify,
+// secret and signature_header may come in any order.
+func (d *Directive) verify() *workflow.Verify {
+	if d.Verify == nil {
+		d.Verify = &workflow.Verify{}
+	}
+	return d.Verify
+}
+
+// async reports whether mode=async was given.
+func (d *Directive) async() bool { return d.Mode == workflow.Async }

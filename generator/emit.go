@@ -9,15 +9,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bifrost-go/bifrost/workflow"
 	"github.com/dave/jennifer/jen"
 	"golang.org/x/tools/imports"
-
-	"github.com/bifrost-go/bifrost/runtime"
 )
 
+// The packages generated code imports besides the standard library.
 const (
 	runtimePath  = "github.com/bifrost-go/bifrost/runtime"
+	bindPath     = "github.com/bifrost-go/bifrost/runtime/bind"
 	jsonscanPath = "github.com/bifrost-go/bifrost/runtime/jsonscan"
+	workflowPath = "github.com/bifrost-go/bifrost/workflow"
 )
 
 // Header is the first line of every generated file.
@@ -41,7 +43,7 @@ func emit(pkg *Package) ([]byte, []string, error) {
 	f := jen.NewFilePathName(pkg.Path, pkg.Name)
 	// A package may declare a name the generated file imports (a var called
 	// runtime, a func called http): such an import gets an alias.
-	for path, name := range map[string]string{bifrostPath: "bifrost", runtimePath: "runtime", jsonscanPath: "jsonscan",
+	for path, name := range map[string]string{bifrostPath: "bifrost", runtimePath: "runtime", bindPath: "bind", jsonscanPath: "jsonscan", workflowPath: "workflow",
 		"context": "context", "net/http": "http", "time": "time", "regexp": "regexp"} {
 		if pkg.Types.Scope().Lookup(name) != nil {
 			f.ImportAlias(path, "bf"+name)
@@ -93,53 +95,61 @@ func emit(pkg *Package) ([]byte, []string, error) {
 	return src, names, nil
 }
 
-// description is the runtime.Workflow literal of wf, fields in a fixed order.
+// description is the runtime.Workflow literal of wf: its workflow.Spec,
+// fields in a fixed order, and the functions that run it.
 func (e *emitter) description(wf *Workflow) jen.Code {
-	// The literal is written from the value OpenAPI builds the document
-	// from, so that the two cannot differ.
-	rw := runtimeWorkflow(e.pkg, wf)
+	spec := &wf.Spec
 	var fields []jen.Code
 	set := func(name string, v jen.Code, when bool) {
 		if when {
 			fields = append(fields, jen.Line().Id(name).Op(":").Add(v))
 		}
 	}
-	set("Name", jen.Lit(rw.Name), true)
-	set("Package", jen.Lit(rw.Package), true)
-	set("Func", jen.Lit(rw.Func), true)
-	set("Summary", jen.Lit(rw.Summary), rw.Summary != "")
-	set("Description", jen.Lit(rw.Description), rw.Description != "")
-	set("Deprecated", jen.True(), rw.Deprecated)
-	set("Endpoint", jen.True(), rw.Endpoint)
-	set("Methods", strings_(rw.Methods), rw.Methods != nil)
-	set("Public", jen.True(), rw.Public)
-	set("DisableGlobalKey", jen.True(), rw.DisableGlobalKey)
-	set("Mode", jen.Qual(runtimePath, map[runtime.Mode]string{runtime.Sync: "Sync", runtime.Async: "Async"}[rw.Mode]), true)
-	set("Timeout", duration(rw.Timeout), true)
-	set("Retries", jen.Lit(rw.Retries), rw.Retries > 0)
-	set("Required", strings_(rw.Required), len(rw.Required) > 0)
-	if v := rw.Verify; v != nil {
-		set("Verify", jen.Op("&").Qual(runtimePath, "Verify").Values(
+	set("Name", jen.Lit(spec.Name), true)
+	set("Package", jen.Lit(spec.Package), true)
+	set("Func", jen.Lit(spec.Func), true)
+	set("Summary", jen.Lit(spec.Summary), spec.Summary != "")
+	set("Description", jen.Lit(spec.Description), spec.Description != "")
+	set("Deprecated", jen.True(), spec.Deprecated)
+	set("Endpoint", jen.True(), spec.Endpoint)
+	set("Methods", strings_(spec.Methods), spec.Methods != nil)
+	set("Public", jen.True(), spec.Public)
+	set("DisableGlobalKey", jen.True(), spec.DisableGlobalKey)
+	set("Mode", jen.Qual(workflowPath, map[workflow.Mode]string{workflow.Sync: "Sync", workflow.Async: "Async"}[spec.Mode]), true)
+	set("Timeout", duration(spec.Timeout), true)
+	set("Retries", jen.Lit(spec.Retries), spec.Retries > 0)
+	set("Required", strings_(spec.Required), len(spec.Required) > 0)
+	if v := spec.Verify; v != nil {
+		set("Verify", jen.Op("&").Qual(workflowPath, "Verify").Values(
 			jen.Id("Kind").Op(":").Lit(v.Kind),
 			jen.Id("Secret").Op(":").Lit(v.Secret),
 			jen.Id("SignatureHeader").Op(":").Lit(v.SignatureHeader),
 		), true)
 	}
-	if r := rw.Rate; r != nil {
-		set("Rate", jen.Op("&").Qual(runtimePath, "Rate").Values(
+	if r := spec.Rate; r != nil {
+		set("Rate", jen.Op("&").Qual(workflowPath, "Rate").Values(
 			jen.Id("N").Op(":").Lit(r.N),
 			jen.Id("Per").Op(":").Add(duration(r.Per)),
 		), true)
 	}
-	set("Tags", strings_(rw.Tags), rw.Tags != nil)
-	set("Body", jen.Qual(runtimePath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[rw.Body]), true)
-	set("Operation", rawString(rw.Operation), rw.Operation != "")
-	set("Schemas", jen.Id(e.name(schemasVar)), rw.Schemas != nil)
-	set("Decode", jen.Id(e.name("decode"+wf.Func)), true)
-	set("NewArgs", jen.Func().Params().Qual(runtimePath, "Args").Block(
+	set("Tags", strings_(spec.Tags), spec.Tags != nil)
+	set("Body", jen.Qual(workflowPath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[spec.Body]), true)
+	specLit := jen.Qual(workflowPath, "Spec").Values(append(fields, jen.Line())...)
+
+	var entry []jen.Code
+	add := func(name string, v jen.Code, when bool) {
+		if when {
+			entry = append(entry, jen.Line().Id(name).Op(":").Add(v))
+		}
+	}
+	add("Spec", specLit, true)
+	add("Operation", rawString(wf.Operation), wf.Operation != "")
+	add("Schemas", jen.Id(e.name(schemasVar)), operationSchemas(e.pkg, wf) != nil)
+	add("Decode", jen.Id(e.name("decode"+wf.Func)), true)
+	add("NewArgs", jen.Func().Params().Qual(bindPath, "Args").Block(
 		jen.Return(jen.New(jen.Id(e.argsType(wf)))),
 	), true)
-	return jen.Values(append(fields, jen.Line())...)
+	return jen.Values(append(entry, jen.Line())...)
 }
 
 // schemasVar holds the package's OpenAPI schemas in the generated file.
@@ -236,7 +246,7 @@ func (e *emitter) workflow(wf *Workflow) {
 	f.Commentf("%s reads the inputs of %s from a request.", decode, wf.Func)
 	body := []jen.Code{
 		jen.Var().Id("args").Id(args),
-		jen.Var().Id("errs").Qual(runtimePath, "FieldErrors"),
+		jen.Var().Id("errs").Qual(bindPath, "FieldErrors"),
 	}
 	for _, p := range wf.Params {
 		body = append(body, e.decodeParam(wf, p)...)
@@ -244,11 +254,11 @@ func (e *emitter) workflow(wf *Workflow) {
 	body = append(body,
 		jen.If(jen.Err().Op(":=").Id("errs").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 	)
-	if wf.Body != nil {
-		body = append(body, e.validateCall(wf.Body)...)
+	if wf.BodyParam != nil {
+		body = append(body, e.validateCall(wf.BodyParam)...)
 	}
 	body = append(body, jen.Return(jen.Op("&").Id("args"), jen.Nil()))
-	f.Func().Id(decode).Params(jen.Id("in").Op("*").Qual(runtimePath, "Input")).Params(jen.Qual(runtimePath, "Args"), jen.Error()).Block(body...)
+	f.Func().Id(decode).Params(jen.Id("in").Op("*").Qual(bindPath, "Input")).Params(jen.Qual(bindPath, "Args"), jen.Error()).Block(body...)
 
 	f.Line()
 	f.Commentf("Invoke calls %s with the decoded inputs.", wf.Func)
@@ -260,36 +270,36 @@ func (e *emitter) workflow(wf *Workflow) {
 			call = append(call, jen.Id("args").Dot(p.Field))
 		}
 	}
-	fail := jen.Return(jen.Qual(runtimePath, "Result").Values(), jen.Err())
+	fail := jen.Return(jen.Qual(bindPath, "Result").Values(), jen.Err())
 	var invoke []jen.Code
 	switch wf.Result.Kind {
 	case ResultError:
 		invoke = []jen.Code{
 			jen.If(jen.Err().Op(":=").Id(wf.Func).Call(call...), jen.Err().Op("!=").Nil()).Block(fail),
-			jen.Return(jen.Qual(runtimePath, "NoContent").Call(), jen.Nil()),
+			jen.Return(jen.Qual(bindPath, "NoContent").Call(), jen.Nil()),
 		}
 	case ResultValue:
 		invoke = []jen.Code{
 			jen.List(jen.Id("result"), jen.Err()).Op(":=").Id(wf.Func).Call(call...),
 			jen.If(jen.Err().Op("!=").Nil()).Block(fail),
-			jen.Return(jen.Qual(runtimePath, "JSON").Call(jen.Qual("net/http", "StatusOK"), jen.Id("result")), jen.Nil()),
+			jen.Return(jen.Qual(bindPath, "JSON").Call(jen.Qual("net/http", "StatusOK"), jen.Id("result")), jen.Nil()),
 		}
 	case ResultStatus:
 		invoke = []jen.Code{
 			jen.List(jen.Id("result"), jen.Id("status"), jen.Err()).Op(":=").Id(wf.Func).Call(call...),
 			jen.If(jen.Err().Op("!=").Nil()).Block(fail),
-			jen.Return(jen.Qual(runtimePath, "JSON").Call(jen.Id("status"), jen.Id("result")), jen.Nil()),
+			jen.Return(jen.Qual(bindPath, "JSON").Call(jen.Id("status"), jen.Id("result")), jen.Nil()),
 		}
 	case ResultResponse:
 		invoke = []jen.Code{
 			jen.List(jen.Id("response"), jen.Err()).Op(":=").Id(wf.Func).Call(call...),
 			jen.If(jen.Err().Op("!=").Nil()).Block(fail),
-			jen.Return(jen.Qual(runtimePath, "Raw").Call(jen.Id("response")), jen.Nil()),
+			jen.Return(jen.Qual(bindPath, "Raw").Call(jen.Id("response")), jen.Nil()),
 		}
 	}
 	f.Func().Params(jen.Id("args").Op("*").Id(args)).Id("Invoke").
 		Params(jen.Id("ctx").Qual("context", "Context")).
-		Params(jen.Qual(runtimePath, "Result"), jen.Error()).Block(invoke...)
+		Params(jen.Qual(bindPath, "Result"), jen.Error()).Block(invoke...)
 }
 
 // decodeParam is the code that fills one parameter's field of args.
@@ -325,15 +335,15 @@ func (e *emitter) decodeScalar(wf *Workflow, p *Param) []jen.Code {
 		query, fromBody = "QuerySlice", "BodySlice"
 	}
 	found := "has" + p.Field
-	readQuery := jen.Qual(runtimePath, query).Call(jen.Id("in"), jen.Op("&").Id("errs"), jen.Lit(p.Query), parser, target)
-	readBody := jen.Qual(runtimePath, fromBody).Call(jen.Id("in"), jen.Op("&").Id("errs"), jen.Lit(p.Query), jsonKind(s.JSONKind()), parser, target)
+	readQuery := jen.Qual(bindPath, query).Call(jen.Id("in"), jen.Op("&").Id("errs"), jen.Lit(p.Query), parser, target)
+	readBody := jen.Qual(bindPath, fromBody).Call(jen.Id("in"), jen.Op("&").Id("errs"), jen.Lit(p.Query), jsonKind(s.JSONKind()), parser, target)
 	needFound := p.Required || s.Pointer
 	switch {
-	case !needFound && wf.Body != nil:
+	case !needFound && wf.BodyParam != nil:
 		out = append(out, readQuery)
 	case !needFound:
 		out = append(out, readQuery, readBody)
-	case wf.Body != nil:
+	case wf.BodyParam != nil:
 		out = append(out, jen.Id(found).Op(":=").Add(readQuery))
 	default:
 		out = append(out, jen.Id(found).Op(":=").Add(readQuery), jen.Id(found).Op("=").Add(readBody).Op("||").Id(found))
@@ -342,7 +352,7 @@ func (e *emitter) decodeScalar(wf *Workflow, p *Param) []jen.Code {
 		out = append(out, jen.If(jen.Id(found)).Block(jen.Id("args").Dot(p.Field).Op("=").Op("&").Id(lowerFirst(p.Field))))
 	}
 	if p.Required {
-		out = append(out, jen.Qual(runtimePath, "Require").Call(jen.Op("&").Id("errs"), jen.Id(found), jen.Lit("query."+p.Query)))
+		out = append(out, jen.Qual(bindPath, "Require").Call(jen.Op("&").Id("errs"), jen.Id(found), jen.Lit("query."+p.Query)))
 	}
 	return out
 }
@@ -352,10 +362,10 @@ func (e *emitter) parser(s *Scalar) jen.Code {
 	name := [...]string{"ParseString", "ParseBool", "ParseInt", "ParseUint", "ParseFloat", "ParseTime", "ParseDuration", "ParseText"}[s.Parse]
 	if s.Parse == ParseTime || s.Parse == ParseDuration {
 		if isNamed(s.Elem, "time", "Time") || isNamed(s.Elem, "time", "Duration") {
-			return jen.Qual(runtimePath, name)
+			return jen.Qual(bindPath, name)
 		}
 	}
-	return jen.Qual(runtimePath, name).Types(e.typ(s.Elem))
+	return jen.Qual(bindPath, name).Types(e.typ(s.Elem))
 }
 
 func jsonKind(k JSONKind) jen.Code {
@@ -370,7 +380,7 @@ func (e *emitter) decodeBody(p *Param) []jen.Code {
 	errs := jen.Op("&").Id("errs")
 	if sh.Kind == ShapeRaw {
 		if isNamed(p.Type, "encoding/json", "RawMessage") {
-			return []jen.Code{jen.If(jen.Id("in").Dot("Kind").Op("==").Qual(runtimePath, "JSONBody")).Block(
+			return []jen.Code{jen.If(jen.Id("in").Dot("Kind").Op("==").Qual(bindPath, "JSONBody")).Block(
 				dst.Clone().Op("=").Id("in").Dot("Body").Call(),
 			)}
 		}
@@ -386,16 +396,16 @@ func (e *emitter) decodeBody(p *Param) []jen.Code {
 		walk = append([]jen.Code{path}, walk...)
 	}
 	jsonCase := []jen.Code{
-		jen.If(jen.List(jen.Id("ok"), jen.Id("valueErr")).Op(":=").Qual(runtimePath, "UnmarshalBody").Call(jen.Id("in"), errs, jen.Op("&").Add(dst)), jen.Id("ok")).Block(
-			append(walk, jen.Qual(runtimePath, "TypeError").Call(errs, jen.Id("valueErr")))...,
+		jen.If(jen.List(jen.Id("ok"), jen.Id("valueErr")).Op(":=").Qual(bindPath, "UnmarshalBody").Call(jen.Id("in"), errs, jen.Op("&").Add(dst)), jen.Id("ok")).Block(
+			append(walk, jen.Qual(bindPath, "TypeError").Call(errs, jen.Id("valueErr")))...,
 		),
 	}
-	cases = append(cases, jen.Case(jen.Qual(runtimePath, "JSONBody")).Block(jsonCase...))
+	cases = append(cases, jen.Case(jen.Qual(bindPath, "JSONBody")).Block(jsonCase...))
 	if form := e.formCase(sh, dst); form != nil {
-		cases = append(cases, jen.Case(jen.Qual(runtimePath, "FormBody")).Block(form...))
+		cases = append(cases, jen.Case(jen.Qual(bindPath, "FormBody")).Block(form...))
 	}
 	if p.Required {
-		cases = append(cases, jen.Case(jen.Qual(runtimePath, "NoBody")).Block(jen.Qual(runtimePath, "BodyRequired").Call(errs)))
+		cases = append(cases, jen.Case(jen.Qual(bindPath, "NoBody")).Block(jen.Qual(bindPath, "BodyRequired").Call(errs)))
 	}
 	out := []jen.Code{jen.Switch(jen.Id("in").Dot("Kind")).Block(cases...)}
 	if st := structOfShape(sh); st != nil && hasParams(st) {
@@ -439,7 +449,7 @@ func (e *emitter) validateCall(p *Param) []jen.Code {
 		return nil
 	}
 	call := jen.If(jen.Err().Op(":=").Add(dst.Clone()).Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
-		jen.Return(jen.Nil(), jen.Qual(runtimePath, "Invalid").Call(jen.Lit("body"), jen.Err())),
+		jen.Return(jen.Nil(), jen.Qual(bindPath, "Invalid").Call(jen.Lit("body"), jen.Err())),
 	)
 	if p.Shape.Kind == ShapePointer {
 		return []jen.Code{jen.If(dst.Clone().Op("!=").Nil()).Block(call)}
@@ -477,14 +487,14 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 	switch sh.Kind {
 	case ShapeScalar:
 		if sh.JSON == KindInteger {
-			return []jen.Code{jen.Qual(runtimePath, "CheckInteger").Call(errs, raw, at)}
+			return []jen.Code{jen.Qual(bindPath, "CheckInteger").Call(errs, raw, at)}
 		}
-		return []jen.Code{jen.Qual(runtimePath, "CheckKind").Call(errs, raw, jsonKind(sh.JSON), at)}
+		return []jen.Code{jen.Qual(bindPath, "CheckKind").Call(errs, raw, jsonKind(sh.JSON), at)}
 	case ShapeStruct:
 		return []jen.Code{jen.Id(e.structName(sh.Struct, "validate")).Call(raw, jen.Op("&").Add(val), at, errs)}
 	case ShapePointer:
 		if sh.Elem.Kind == ShapeStruct {
-			return []jen.Code{jen.Id(e.structName(sh.Elem.Struct, "validate")).Call(raw, jen.Qual(runtimePath, "Or").Call(val), at, errs)}
+			return []jen.Code{jen.Id(e.structName(sh.Elem.Struct, "validate")).Call(raw, jen.Qual(bindPath, "Or").Call(val), at, errs)}
 		}
 		inner := e.walk(sh.Elem, raw, jen.Parens(jen.Op("*").Add(val)), path, errs, depth)
 		if len(inner) == 0 || sh.Elem.Kind == ShapeScalar { // a kind check reads only raw
@@ -492,11 +502,11 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 		}
 		return []jen.Code{jen.If(jen.Add(val).Op("!=").Nil()).Block(inner...)}
 	case ShapeSlice:
-		check := jen.Qual(runtimePath, "CheckKind").Call(errs, raw, jsonKind(KindArray), at)
+		check := jen.Qual(bindPath, "CheckKind").Call(errs, raw, jsonKind(KindArray), at)
 		el, elPath := "el"+strconv.Itoa(depth), "path"+strconv.Itoa(depth)
 		// The element's value: runtime.Elem stands in a zero one when
 		// encoding/json stopped before it; only struct walks read it.
-		elem := jen.Qual(runtimePath, "Elem").Call(val, jen.Id(el).Dot("Index").Call())
+		elem := jen.Qual(bindPath, "Elem").Call(val, jen.Id(el).Dot("Index").Call())
 		var inner []jen.Code
 		if sh.Elem.Kind == ShapeStruct {
 			inner = []jen.Code{jen.Id(e.structName(sh.Elem.Struct, "validate")).Call(jen.Id(el).Dot("Value").Call(), elem, jen.Op("&").Id(elPath), errs)}
@@ -508,20 +518,20 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 		}
 		loop := jen.For(jen.Id(el).Op(":=").Qual(jsonscanPath, "Elements").Call(raw), jen.Id(el).Dot("Next").Call(), jen.Empty()).Block(
 			append([]jen.Code{
-				jen.If(jen.Qual(runtimePath, "IsNull").Call(jen.Id(el).Dot("Value").Call())).Block(jen.Continue()),
-				jen.Id(elPath).Op(":=").Qual(runtimePath, "Path").Values(jen.Id("Parent").Op(":").Add(at), jen.Id("Index").Op(":").Id(el).Dot("Index").Call()),
+				jen.If(jen.Qual(bindPath, "IsNull").Call(jen.Id(el).Dot("Value").Call())).Block(jen.Continue()),
+				jen.Id(elPath).Op(":=").Qual(bindPath, "Path").Values(jen.Id("Parent").Op(":").Add(at), jen.Id("Index").Op(":").Id(el).Dot("Index").Call()),
 			}, inner...)...,
 		)
 		return []jen.Code{jen.If(e.loopGuard(check, sh.Elem)).Block(loop)}
 	case ShapeMap:
-		check := jen.Qual(runtimePath, "CheckKind").Call(errs, raw, jsonKind(KindObject), at)
+		check := jen.Qual(bindPath, "CheckKind").Call(errs, raw, jsonKind(KindObject), at)
 		m, elPath, elem := "m"+strconv.Itoa(depth), "path"+strconv.Itoa(depth), "elem"+strconv.Itoa(depth)
 		inner := e.walk(sh.Elem, jen.Id(m).Dot("Value").Call(), jen.Id(elem), elPath, errs, depth+1)
 		if len(inner) == 0 {
 			return []jen.Code{check}
 		}
 		key := jen.String().Call(jen.Id(m).Dot("Key").Call())
-		body := []jen.Code{jen.If(jen.Qual(runtimePath, "IsNull").Call(jen.Id(m).Dot("Value").Call())).Block(jen.Continue())}
+		body := []jen.Code{jen.If(jen.Qual(bindPath, "IsNull").Call(jen.Id(m).Dot("Value").Call())).Block(jen.Continue())}
 		if sh.Elem.Kind == ShapeStruct { // map values are not addressable: check a copy
 			body = append(body, jen.Id(elem).Op(":=").Add(val).Index(key))
 		} else {
@@ -597,8 +607,8 @@ func typeIdent(t types.Type, local string) string {
 func (e *emitter) structFuncs(s *Struct) {
 	base := e.names[s]
 	typ := e.typ(s.Type)
-	errsParam := jen.Id("errs").Op("*").Qual(runtimePath, "FieldErrors")
-	atParam := jen.Id("at").Op("*").Qual(runtimePath, "Path")
+	errsParam := jen.Id("errs").Op("*").Qual(bindPath, "FieldErrors")
+	atParam := jen.Id("at").Op("*").Qual(bindPath, "Path")
 	var bodyFields []*Field
 	for _, f := range s.Fields {
 		if f.Source == FromBody {
@@ -611,7 +621,7 @@ func (e *emitter) structFuncs(s *Struct) {
 	for i, f := range bodyFields {
 		present := jen.Id("seen").Index(jen.Lit(i))
 		if f.Required {
-			checks = append(checks, jen.Qual(runtimePath, "RequireAt").Call(jen.Id("errs"), present.Clone(), jen.Id("at"), jen.Lit(f.Name)))
+			checks = append(checks, jen.Qual(bindPath, "RequireAt").Call(jen.Id("errs"), present.Clone(), jen.Id("at"), jen.Lit(f.Name)))
 		}
 		rules = append(rules, e.rules(f, jen.Id("v").Dot(strings.Join(f.GoPath, ".")), present.Clone(), jen.Id("at"))...)
 	}
@@ -641,7 +651,7 @@ func (e *emitter) structFuncs(s *Struct) {
 		cases = append(cases, jen.Case(jen.Id("it").Dot("KeyIs").Call(jen.Lit(f.Name))).Block(stmts...))
 	}
 	validate := []jen.Code{
-		jen.If(jen.Op("!").Qual(runtimePath, "CheckKind").Call(jen.Id("errs"), jen.Id("raw"), jsonKind(KindObject), jen.Id("at"))).Block(jen.Return()),
+		jen.If(jen.Op("!").Qual(bindPath, "CheckKind").Call(jen.Id("errs"), jen.Id("raw"), jsonKind(KindObject), jen.Id("at"))).Block(jen.Return()),
 	}
 	if len(checks) > 0 {
 		validate = append(validate, jen.Var().Id("seen").Add(seenType))
@@ -649,7 +659,7 @@ func (e *emitter) structFuncs(s *Struct) {
 	if len(bodyFields) > 0 {
 		validate = append(validate,
 			jen.For(jen.Id("it").Op(":=").Qual(jsonscanPath, "Members").Call(jen.Id("raw")), jen.Id("it").Dot("Next").Call(), jen.Empty()).Block(
-				jen.If(jen.Qual(runtimePath, "IsNull").Call(jen.Id("it").Dot("Value").Call())).Block(jen.Continue()),
+				jen.If(jen.Qual(bindPath, "IsNull").Call(jen.Id("it").Dot("Value").Call())).Block(jen.Continue()),
 				jen.Switch().Block(cases...),
 			),
 			callCheck(jen.Id("at")),
@@ -688,7 +698,7 @@ func (e *emitter) structFuncs(s *Struct) {
 		}
 		e.decls = append(e.decls,
 			jen.Commentf("form%s reads %s from a form body; members a form cannot carry stay absent.", base, article(base)).Line().
-				Func().Id(e.name("form"+base)).Params(jen.Id("in").Op("*").Qual(runtimePath, "Input"), jen.Id("v").Op("*").Add(typ), errsParam).Block(reads...))
+				Func().Id(e.name("form"+base)).Params(jen.Id("in").Op("*").Qual(bindPath, "Input"), jen.Id("v").Op("*").Add(typ), errsParam).Block(reads...))
 	}
 
 	if hasParams(s) {
@@ -713,7 +723,7 @@ func (e *emitter) structFuncs(s *Struct) {
 		}
 		e.decls = append(e.decls,
 			jen.Commentf("params%s reads the query and header fields of %s.", base, article(base)).Line().
-				Func().Id(e.name("params"+base)).Params(jen.Id("in").Op("*").Qual(runtimePath, "Input"), jen.Id("v").Op("*").Add(typ), errsParam).Block(reads...))
+				Func().Id(e.name("params"+base)).Params(jen.Id("in").Op("*").Qual(bindPath, "Input"), jen.Id("v").Op("*").Add(typ), errsParam).Block(reads...))
 	}
 }
 
@@ -731,7 +741,7 @@ func (e *emitter) fieldRead(f *Field, one, many string, val *jen.Statement) jen.
 	case sc.Pointer:
 		fn = one + "Ptr"
 	}
-	return jen.Qual(runtimePath, fn).Call(jen.Id("in"), jen.Id("errs"), jen.Lit(f.Name), e.parser(sc), jen.Op("&").Add(val))
+	return jen.Qual(bindPath, fn).Call(jen.Id("in"), jen.Id("errs"), jen.Lit(f.Name), e.parser(sc), jen.Op("&").Add(val))
 }
 
 // rules checks a field's constraint tags when present is true.
@@ -765,14 +775,14 @@ func (e *emitter) rules(f *Field, val *jen.Statement, present jen.Code, at jen.C
 	}
 	if r.MinLength != nil {
 		if isBasic {
-			checks = append(checks, jen.Qual(runtimePath, "MinLength").Call(jen.Id("errs"), str.Clone(), jen.Lit(*r.MinLength), at, key))
+			checks = append(checks, jen.Qual(bindPath, "MinLength").Call(jen.Id("errs"), str.Clone(), jen.Lit(*r.MinLength), at, key))
 		} else {
 			checks = append(checks, jen.If(jen.Len(v.Clone()).Op("<").Lit(*r.MinLength)).Block(fail(fmt.Sprintf("must have at least %d items", *r.MinLength))))
 		}
 	}
 	if r.MaxLength != nil {
 		if isBasic {
-			checks = append(checks, jen.Qual(runtimePath, "MaxLength").Call(jen.Id("errs"), str.Clone(), jen.Lit(*r.MaxLength), at, key))
+			checks = append(checks, jen.Qual(bindPath, "MaxLength").Call(jen.Id("errs"), str.Clone(), jen.Lit(*r.MaxLength), at, key))
 		} else {
 			checks = append(checks, jen.If(jen.Len(v.Clone()).Op(">").Lit(*r.MaxLength)).Block(fail(fmt.Sprintf("must have at most %d items", *r.MaxLength))))
 		}
@@ -780,7 +790,7 @@ func (e *emitter) rules(f *Field, val *jen.Statement, present jen.Code, at jen.C
 	if r.Pattern != "" {
 		name := e.patternName(f)
 		e.decls = append(e.decls, jen.Var().Id(name).Op("=").Qual("regexp", "MustCompile").Call(jen.Lit(r.Pattern)))
-		checks = append(checks, jen.Qual(runtimePath, "Pattern").Call(jen.Id("errs"), str.Clone(), jen.Id(name), at, key))
+		checks = append(checks, jen.Qual(bindPath, "Pattern").Call(jen.Id("errs"), str.Clone(), jen.Id(name), at, key))
 	}
 	if len(r.Enum) > 0 {
 		var values []jen.Code
@@ -801,7 +811,7 @@ func (e *emitter) rules(f *Field, val *jen.Statement, present jen.Code, at jen.C
 		))
 	}
 	if r.Format != "" {
-		checks = append(checks, jen.Qual(runtimePath, "Format").Call(jen.Id("errs"), str.Clone(), jen.Lit(r.Format), at, key))
+		checks = append(checks, jen.Qual(bindPath, "Format").Call(jen.Id("errs"), str.Clone(), jen.Lit(r.Format), at, key))
 	}
 	if len(checks) == 0 {
 		return nil
@@ -822,9 +832,9 @@ func (e *emitter) patternName(f *Field) string {
 // pathLit is a runtime.Path literal: runtime.Path{Parent: at, Key: "name"}.
 func pathLit(parent, key jen.Code) jen.Code {
 	if parent == nil {
-		return jen.Qual(runtimePath, "Path").Values(jen.Id("Key").Op(":").Add(key))
+		return jen.Qual(bindPath, "Path").Values(jen.Id("Key").Op(":").Add(key))
 	}
-	return jen.Qual(runtimePath, "Path").Values(jen.Id("Parent").Op(":").Add(parent), jen.Id("Key").Op(":").Add(key))
+	return jen.Qual(bindPath, "Path").Values(jen.Id("Parent").Op(":").Add(parent), jen.Id("Key").Op(":").Add(key))
 }
 
 func number(n float64) jen.Code { return jen.Id(formatNumber(n)) }

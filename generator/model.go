@@ -3,7 +3,8 @@ package generator
 import (
 	"go/token"
 	"go/types"
-	"time"
+
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // The model is what analyze makes of a package and what emit and the OpenAPI
@@ -22,37 +23,22 @@ type Package struct {
 	Schemas map[string]string
 }
 
-// Workflow is one marked function, fully checked.
+// Workflow is one marked function, fully checked. Its description is the
+// workflow.Spec the generated Workflows() carries: the directive's options,
+// completed by analyze with the name, the doc comment and the defaults.
 type Workflow struct {
-	Name      string // route and operation name
-	Func      string // Go function name
-	Pos       token.Position
+	workflow.Spec
+	Pos       token.Position // of the function's name
 	Directive *Directive
 
-	Summary     string
-	Description string
-	Deprecated  bool
-
-	Async   bool
-	Timeout time.Duration
-	Params  []*Param
-	Result  Result
-	Body    *Param // the body parameter, or nil
-	BodyUse BodyUse
+	Params    []*Param
+	Result    Result
+	BodyParam *Param // the body parameter, or nil
 
 	// Operation is the workflow's OpenAPI operation as compact JSON: its
 	// parameters, request body and result responses (endpoints only).
 	Operation string
 }
-
-// BodyUse mirrors runtime.BodyUse: how the workflow reads the body.
-type BodyUse int
-
-const (
-	BodyIgnored BodyUse = iota
-	BodyDecoded
-	BodyRaw
-)
 
 // ParamKind is what a parameter is bound to.
 type ParamKind int

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // Marked is a top-level function carrying a //bifrost:workflow directive.
@@ -166,7 +168,7 @@ var options = []option{
 	}},
 	{name: "mode", usage: "mode=sync|async", takesValue: true, valid: "sync or async",
 		set: func(d *Directive, v string) (string, int, bool) {
-			d.Async = v == "async"
+			d.Mode = workflow.Mode(v)
 			return v, 0, v == "sync" || v == "async"
 		}},
 	{name: "name", usage: "name=NAME", takesValue: true,
@@ -196,19 +198,19 @@ var options = []option{
 		}},
 	{name: "verify", usage: "verify=KIND", takesValue: true, needsEndpoint: true, valid: strings.Join(verifyKinds, ", "),
 		set: func(d *Directive, v string) (string, int, bool) {
-			d.Verify = v
+			d.verify().Kind = v
 			return v, 0, slices.Contains(verifyKinds, v)
 		}},
 	{name: "secret", usage: "secret=CONFIG_KEY", takesValue: true, needsEndpoint: true,
 		valid: "a config key of letters, digits, '_', '.' and '-'",
 		set: func(d *Directive, v string) (string, int, bool) {
-			d.Secret = v
+			d.verify().Secret = v
 			return v, 0, configKeyRE.MatchString(v)
 		}},
 	{name: "signature_header", usage: "signature_header=HEADER", takesValue: true, needsEndpoint: true,
 		valid: "an HTTP header name such as X-Hub-Signature-256",
 		set: func(d *Directive, v string) (string, int, bool) {
-			d.SignatureHeader = v
+			d.verify().SignatureHeader = v
 			return v, 0, isHeaderName(v)
 		}},
 	{name: "rate", usage: "rate=N/s|N/m|N/h", takesValue: true, needsEndpoint: true,
@@ -220,7 +222,7 @@ var options = []option{
 			if !ok || n == 0 || !known {
 				return v, 0, false
 			}
-			d.RateN, d.RatePer = n, per
+			d.Rate = &workflow.Rate{N: n, Per: per}
 			return "", 0, true
 		}},
 	{name: "tags", usage: "tags=a,b", takesValue: true, needsEndpoint: true, valid: "a comma-separated list of non-empty tags",
@@ -397,11 +399,11 @@ func checkCombinations(d *Directive, invalid map[string]bool, diags *Diagnostics
 		diags.Add(d.OptionPos["secret"], "verify=KIND must be one of "+strings.Join(verifyKinds, ", "),
 			"option %q requires %q", "secret", "verify")
 	}
-	if given(d, "signature_header") && d.Verify != "hmac-sha256" && !invalid["verify"] {
+	if given(d, "signature_header") && d.verify().Kind != "hmac-sha256" && !invalid["verify"] {
 		diags.Add(d.OptionPos["signature_header"], "the other verify kinds use the header their sender defines",
 			"option %q requires %q", "signature_header", "verify=hmac-sha256")
 	}
-	if given(d, "retries") && !d.Async && !invalid["mode"] {
+	if given(d, "retries") && !d.async() && !invalid["mode"] {
 		diags.Add(d.OptionPos["retries"], "add mode=async, or remove retries", "retries applies only to async workflows")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // directivePos is where every table directive starts: column 1, so a diagnostic's
@@ -28,36 +30,36 @@ var parseDirectiveTests = []struct {
 	diags []string   // sorted; none means the directive is valid
 }{
 	// Valid forms.
-	{text: "//bifrost:workflow", want: &Directive{Methods: []string{"POST"}}},
-	{text: "//bifrost:workflow endpoint", want: &Directive{Endpoint: true, Methods: []string{"POST"}}},
+	{text: "//bifrost:workflow", want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}}}},
+	{text: "//bifrost:workflow endpoint", want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}}}},
 	{text: "//bifrost:workflow endpoint methods=post,GET,Get,delete",
-		want: &Directive{Endpoint: true, Methods: []string{"DELETE", "GET", "POST"}}},
+		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"DELETE", "GET", "POST"}}}},
 	{text: "//bifrost:workflow endpoint methods=PUT,PATCH public",
-		want: &Directive{Endpoint: true, Methods: []string{"PATCH", "PUT"}, Public: true}},
+		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"PATCH", "PUT"}, Public: true}}},
 	{text: "//bifrost:workflow endpoint disable_global_key",
-		want: &Directive{Endpoint: true, Methods: []string{"POST"}, DisableGlobalKey: true}},
+		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, DisableGlobalKey: true}}},
 	{text: "//bifrost:workflow mode=sync name=sync-job_2 timeout=1h30m",
-		want: &Directive{Methods: []string{"POST"}, Name: "sync-job_2", Timeout: 90 * time.Minute}},
-	{text: "//bifrost:workflow mode=async retries=0", want: &Directive{Methods: []string{"POST"}, Async: true}},
+		want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Mode: workflow.Sync, Name: "sync-job_2", Timeout: 90 * time.Minute}}},
+	{text: "//bifrost:workflow mode=async retries=0", want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Mode: workflow.Async}}},
 	{text: "//bifrost:workflow retries=12 mode=async name=0day",
-		want: &Directive{Methods: []string{"POST"}, Async: true, Retries: 12, Name: "0day"}},
+		want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Mode: workflow.Async, Retries: 12, Name: "0day"}}},
 	{text: "//bifrost:workflow required=userID,limit,_x",
-		want: &Directive{Methods: []string{"POST"}, Required: []string{"userID", "limit", "_x"}}},
+		want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Required: []string{"userID", "limit", "_x"}}}},
 	{text: "//bifrost:workflow endpoint verify=github secret=GITHUB_WEBHOOK_SECRET",
-		want: &Directive{Endpoint: true, Methods: []string{"POST"}, Verify: "github", Secret: "GITHUB_WEBHOOK_SECRET"}},
+		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Verify: &workflow.Verify{Kind: "github", Secret: "GITHUB_WEBHOOK_SECRET"}}}},
 	{text: "//bifrost:workflow endpoint verify=stripe secret=stripe.signing-key",
-		want: &Directive{Endpoint: true, Methods: []string{"POST"}, Verify: "stripe", Secret: "stripe.signing-key"}},
+		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Verify: &workflow.Verify{Kind: "stripe", Secret: "stripe.signing-key"}}}},
 	{text: "//bifrost:workflow endpoint verify=hmac-sha256 secret=K signature_header=X-Hub-Signature-256",
-		want: &Directive{Endpoint: true, Methods: []string{"POST"}, Verify: "hmac-sha256", Secret: "K", SignatureHeader: "X-Hub-Signature-256"}},
-	{text: "//bifrost:workflow endpoint verify=slack secret=s", want: &Directive{Endpoint: true, Methods: []string{"POST"}, Verify: "slack", Secret: "s"}},
-	{text: "//bifrost:workflow endpoint verify=standard secret=s", want: &Directive{Endpoint: true, Methods: []string{"POST"}, Verify: "standard", Secret: "s"}},
-	{text: "//bifrost:workflow endpoint rate=10/s", want: &Directive{Endpoint: true, Methods: []string{"POST"}, RateN: 10, RatePer: time.Second}},
-	{text: "//bifrost:workflow endpoint rate=5/m", want: &Directive{Endpoint: true, Methods: []string{"POST"}, RateN: 5, RatePer: time.Minute}},
-	{text: "//bifrost:workflow endpoint rate=1000/h", want: &Directive{Endpoint: true, Methods: []string{"POST"}, RateN: 1000, RatePer: time.Hour}},
+		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Verify: &workflow.Verify{Kind: "hmac-sha256", Secret: "K", SignatureHeader: "X-Hub-Signature-256"}}}},
+	{text: "//bifrost:workflow endpoint verify=slack secret=s", want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Verify: &workflow.Verify{Kind: "slack", Secret: "s"}}}},
+	{text: "//bifrost:workflow endpoint verify=standard secret=s", want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Verify: &workflow.Verify{Kind: "standard", Secret: "s"}}}},
+	{text: "//bifrost:workflow endpoint rate=10/s", want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Rate: &workflow.Rate{N: 10, Per: time.Second}}}},
+	{text: "//bifrost:workflow endpoint rate=5/m", want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Rate: &workflow.Rate{N: 5, Per: time.Minute}}}},
+	{text: "//bifrost:workflow endpoint rate=1000/h", want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Rate: &workflow.Rate{N: 1000, Per: time.Hour}}}},
 	{text: "//bifrost:workflow endpoint tags=billing,Webhooks,billing",
-		want: &Directive{Endpoint: true, Methods: []string{"POST"}, Tags: []string{"billing", "Webhooks"}}},
+		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Tags: []string{"billing", "Webhooks"}}}},
 	{text: "//bifrost:workflow\tendpoint   methods=GET\t \tpublic  ",
-		want: &Directive{Endpoint: true, Methods: []string{"GET"}, Public: true}},
+		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"GET"}, Public: true}}},
 
 	// Unknown directive verb: always suggests the one verb.
 	{text: "//bifrost:workflw endpoint", diags: []string{`w.go:7:1: unknown directive "//bifrost:workflw" (did you mean "//bifrost:workflow"?)`}},
@@ -440,24 +442,21 @@ func checkDirective(t *testing.T, text string, d *Directive) {
 	if d.Name != "" && !workflowNameRE.MatchString(d.Name) {
 		fail("name")
 	}
-	if (d.Verify == "") != (d.Secret == "") || d.Verify != "" && !slices.Contains(verifyKinds, d.Verify) {
-		fail("verify/secret")
-	}
-	if d.SignatureHeader != "" && (d.Verify != "hmac-sha256" || !isHeaderName(d.SignatureHeader)) {
-		fail("signature_header")
+	if v := d.Verify; v != nil && (v.Kind == "" || v.Secret == "" || !slices.Contains(verifyKinds, v.Kind) ||
+		v.SignatureHeader != "" && (v.Kind != "hmac-sha256" || !isHeaderName(v.SignatureHeader))) {
+		fail("verify/secret/signature_header")
 	}
 	if d.Public && d.DisableGlobalKey {
 		fail("public with disable_global_key")
 	}
-	if d.Timeout < 0 || d.Retries < 0 || d.Retries > 0 && !d.Async {
+	if d.Timeout < 0 || d.Retries < 0 || d.Retries > 0 && !d.async() {
 		fail("timeout/retries")
 	}
-	if (d.RateN == 0) != (d.RatePer == 0) || d.RateN < 0 ||
-		d.RatePer != 0 && d.RatePer != time.Second && d.RatePer != time.Minute && d.RatePer != time.Hour {
+	if r := d.Rate; r != nil && (r.N <= 0 || r.Per != time.Second && r.Per != time.Minute && r.Per != time.Hour) {
 		fail("rate")
 	}
 	if !d.Endpoint && (!slices.Equal(d.Methods, []string{"POST"}) || d.Public || d.DisableGlobalKey ||
-		d.Verify != "" || d.RateN != 0 || d.Tags != nil) {
+		d.Verify != nil || d.Rate != nil || d.Tags != nil) {
 		fail("HTTP options without endpoint")
 	}
 	for _, r := range d.Required {

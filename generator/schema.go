@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/bifrost-go/bifrost/openapi"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // The schema stage: model → each endpoint workflow's OpenAPI operation (its
@@ -62,7 +63,7 @@ func (w *schemaWriter) operation(wf *Workflow) (string, error) {
 	if body := w.requestBody(wf); body != nil {
 		op.Set("requestBody", body)
 	}
-	if !wf.Async { // the answer of an async call is 202, which openapi adds
+	if wf.Mode != workflow.Async { // the answer of an async call is 202, which openapi adds
 		op.Set("responses", w.responses(wf))
 	}
 	return openapi.Compact(op)
@@ -83,10 +84,10 @@ func (w *schemaWriter) parameters(wf *Workflow) []any {
 		param.Set("schema", textSchema(p.Scalar))
 		out = append(out, param)
 	}
-	if wf.Body == nil {
+	if wf.BodyParam == nil {
 		return out
 	}
-	st := structOfShape(wf.Body.Shape)
+	st := structOfShape(wf.BodyParam.Shape)
 	if st == nil {
 		return out
 	}
@@ -126,25 +127,25 @@ func (w *schemaWriter) requestBody(wf *Workflow) *object {
 	content := obj()
 	required := false
 	switch {
-	case wf.Body != nil && wf.Body.Shape.Kind == ShapeRaw:
-		if isNamed(wf.Body.Type, "encoding/json", "RawMessage") {
+	case wf.BodyParam != nil && wf.BodyParam.Shape.Kind == ShapeRaw:
+		if isNamed(wf.BodyParam.Type, "encoding/json", "RawMessage") {
 			content.Set(contentJSON, obj("schema", obj()))
 		} else {
 			content.Set(contentAny, obj("schema", obj("type", "string", "format", "binary")))
 		}
-	case wf.Body != nil:
-		sh := wf.Body.Shape
+	case wf.BodyParam != nil:
+		sh := wf.BodyParam.Shape
 		if !sh.bodyFields() {
 			return nil // every field comes from the query or headers
 		}
-		required = wf.Body.Required
+		required = wf.BodyParam.Required
 		content.Set(contentJSON, obj("schema", w.bodySchema(sh)))
 		if form := w.formSchema(sh); form != nil {
 			content.Set(contentForm, obj("schema", form))
 		}
-	case wf.BodyUse == BodyRaw: // *bifrost.Request: any body, as bytes
+	case wf.Body == workflow.BodyRaw: // *bifrost.Request: any body, as bytes
 		content.Set(contentAny, obj("schema", obj("type", "string", "format", "binary")))
-	case wf.BodyUse == BodyDecoded: // scalars may come from a body object
+	case wf.Body == workflow.BodyDecoded: // scalars may come from a body object
 		props := obj()
 		for _, p := range wf.Params {
 			if p.Kind == ParamScalar {

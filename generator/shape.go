@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // bodyShape describes t as a body parameter, or returns nil when t cannot be
@@ -304,8 +304,8 @@ func (a *analyzer) rules(f *Field, tag reflect.StructTag, t types.Type) {
 		}
 	}
 	if v, ok := tag.Lookup("format"); ok {
-		if _, known := runtime.Formats[v]; !known || kind != "string" {
-			bad("format", v, "format applies to string fields and is one of: "+strings.Join(formatNames(), ", "))
+		if !slices.Contains(workflow.Formats, v) || kind != "string" {
+			bad("format", v, "format applies to string fields and is one of: "+strings.Join(workflow.Formats, ", "))
 		} else {
 			f.Rules.Format = v
 		}
@@ -321,13 +321,4 @@ func isInteger(s string, sh *Shape) bool {
 	}
 	_, err := strconv.ParseInt(s, 10, 64)
 	return err == nil
-}
-
-func formatNames() []string {
-	var names []string
-	for name := range runtime.Formats {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
 }

@@ -25,8 +25,10 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/auth"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // These tests hold SPEC §4 step 3 and §5 (credentials) over real HTTP: a
@@ -169,14 +171,22 @@ func scopedTo(workflows ...string) func(*store.Key) {
 // sawWorkflow is a sync endpoint answering which credential headers reached
 // the workflow: none should, except a foreign Authorization on a public one.
 func sawWorkflow(name string, mod func(*Workflow)) *Workflow {
-	wf := &Workflow{Name: name, Endpoint: true, Methods: []string{"POST"}, Body: BodyDecoded, Timeout: time.Minute,
-		Decode: func(in *Input) (Args, error) {
+	wf := &Workflow{
+		Spec: workflow.Spec{
+			Name:     name,
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Body:     workflow.BodyDecoded,
+			Timeout:  time.Minute,
+		},
+		Decode: func(in *bind.Input) (bind.Args, error) {
 			_, a := in.Header("Authorization")
 			_, k := in.Header(auth.HeaderKey)
-			return argsFunc(func(context.Context) (Result, error) {
-				return JSON(http.StatusOK, map[string]bool{"authorization": a, "key": k}), nil
+			return argsFunc(func(context.Context) (bind.Result, error) {
+				return bind.JSON(http.StatusOK, map[string]bool{"authorization": a, "key": k}), nil
 			}), nil
-		}}
+		},
+	}
 	if mod != nil {
 		mod(wf)
 	}
@@ -585,24 +595,32 @@ type leakArgs struct {
 	Behaviour string      `json:"behaviour"` // "ok", "fail" or "block"
 }
 
-func (a *leakArgs) Invoke(ctx context.Context) (Result, error) {
+func (a *leakArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	bifrost.Logger(ctx).Info("what the workflow saw", "headers", a.Headers, "body", a.Body)
 	switch a.Behaviour {
 	case "fail":
-		return Result{}, fmt.Errorf("failed with headers %v", a.Headers)
+		return bind.Result{}, fmt.Errorf("failed with headers %v", a.Headers)
 	case "block":
 		<-ctx.Done()
-		return Result{}, fmt.Errorf("stopped with headers %v: %w", a.Headers, ctx.Err())
+		return bind.Result{}, fmt.Errorf("stopped with headers %v: %w", a.Headers, ctx.Err())
 	}
-	return JSON(http.StatusOK, a), nil
+	return bind.JSON(http.StatusOK, a), nil
 }
 
-func leakWorkflow(name string, mode Mode, behaviour string) *Workflow {
-	return &Workflow{Name: name, Endpoint: true, Methods: []string{"POST"}, Mode: mode, Timeout: time.Minute, Body: BodyRaw,
-		Decode: func(in *Input) (Args, error) {
+func leakWorkflow(name string, mode workflow.Mode, behaviour string) *Workflow {
+	return &Workflow{
+		Spec: workflow.Spec{
+			Name:     name,
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Mode:     mode,
+			Timeout:  time.Minute,
+			Body:     workflow.BodyRaw,
+		},
+		Decode: func(in *bind.Input) (bind.Args, error) {
 			return &leakArgs{Headers: in.Request.Header.Clone(), Body: string(in.Body()), Behaviour: behaviour}, nil
 		},
-		NewArgs: func() Args { return &leakArgs{} },
+		NewArgs: func() bind.Args { return &leakArgs{} },
 	}
 }
 
@@ -618,10 +636,10 @@ func testCredentialsNeverLogged(t *testing.T) {
 	cfg := ss.config()
 	cfg.EnvKey = testKey
 	s := newAuthServer(t, cfg, log,
-		leakWorkflow("sync_ok", Sync, "ok"),
-		leakWorkflow("sync_fail", Sync, "fail"),
-		leakWorkflow("async_ok", Async, "ok"),
-		leakWorkflow("async_block", Async, "block"),
+		leakWorkflow("sync_ok", workflow.Sync, "ok"),
+		leakWorkflow("sync_fail", workflow.Sync, "fail"),
+		leakWorkflow("async_ok", workflow.Async, "ok"),
+		leakWorkflow("async_block", workflow.Async, "block"),
 	)
 	ctx := context.Background()
 	k, key, err := createKey(ctx, s.store, nil, 0, "log test")
@@ -783,7 +801,7 @@ func testExecutionAccess(t *testing.T) {
 	ss := newSessions(t)
 	cfg := ss.config()
 	cfg.EnvKey = testKey
-	run := func(ctx context.Context, a *jobArgs) (Result, error) { return JSON(200, a.Value), nil }
+	run := func(ctx context.Context, a *jobArgs) (bind.Result, error) { return bind.JSON(200, a.Value), nil }
 	pub := asyncWorkflow("pub", 0, time.Minute, run)
 	pub.Public = true
 	locked := asyncWorkflow("locked", 0, time.Minute, run)
@@ -879,8 +897,8 @@ func testExecutionAccess(t *testing.T) {
 func TestRateLimits(t *testing.T) { onEachStore(t, testRateLimits) }
 
 func testRateLimits(t *testing.T) {
-	limited := sawWorkflow("limited", func(wf *Workflow) { wf.Rate = &Rate{N: 2, Per: time.Minute} })
-	open := sawWorkflow("limited_open", func(wf *Workflow) { wf.Rate = &Rate{N: 2, Per: time.Minute}; wf.Public = true })
+	limited := sawWorkflow("limited", func(wf *Workflow) { wf.Rate = &workflow.Rate{N: 2, Per: time.Minute} })
+	open := sawWorkflow("limited_open", func(wf *Workflow) { wf.Rate = &workflow.Rate{N: 2, Per: time.Minute}; wf.Public = true })
 	free := sawWorkflow("free", nil)
 	ss := newSessions(t)
 	s := newAuthServer(t, auth.Config{SessionSecret: ss.secret}, nil, limited, open, free)
@@ -986,14 +1004,23 @@ func BenchmarkAuth(b *testing.B) {
 	}
 	defer st.Close()
 	greet := func(name string, public bool) *Workflow {
-		return &Workflow{Name: name, Endpoint: true, Public: public, Methods: []string{"POST"}, Body: BodyDecoded, Timeout: time.Minute,
-			Decode: func(in *Input) (Args, error) {
+		return &Workflow{
+			Spec: workflow.Spec{
+				Name:     name,
+				Endpoint: true,
+				Public:   public,
+				Methods:  []string{"POST"},
+				Body:     workflow.BodyDecoded,
+				Timeout:  time.Minute,
+			},
+			Decode: func(in *bind.Input) (bind.Args, error) {
 				a := &benchArgs{}
 				if err := json.Unmarshal(in.Body(), &a.In); err != nil {
 					return nil, &bifrost.Error{Status: 400, Detail: err.Error()}
 				}
 				return a, nil
-			}}
+			},
+		}
 	}
 	srv, err := New(Options{Workflows: []*Workflow{greet("public", true), greet("key", false)},
 		Logger: slog.New(slog.DiscardHandler), Store: noRecords{st}, Auth: &auth.Config{}})

@@ -14,6 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bifrost-go/bifrost"
+	"github.com/bifrost-go/bifrost/runtime/bind"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 type benchIn struct {
@@ -32,12 +34,12 @@ func benchGreet(_ context.Context, in benchIn) (benchOut, error) {
 
 type benchArgs struct{ In benchIn }
 
-func (a *benchArgs) Invoke(ctx context.Context) (Result, error) {
+func (a *benchArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	out, err := benchGreet(ctx, a.In)
 	if err != nil {
-		return Result{}, err
+		return bind.Result{}, err
 	}
-	return JSON(http.StatusOK, out), nil
+	return bind.JSON(http.StatusOK, out), nil
 }
 
 const benchBody = `{"name":"ada","count":41}`
@@ -97,14 +99,23 @@ func BenchmarkHandWritten(b *testing.B) {
 }
 
 func BenchmarkEndpoint(b *testing.B) {
-	wf := &Workflow{Name: "greet", Endpoint: true, Methods: []string{"POST"}, Body: BodyDecoded, Mode: Sync, Timeout: time.Minute,
-		Decode: func(in *Input) (Args, error) {
+	wf := &Workflow{
+		Spec: workflow.Spec{
+			Name:     "greet",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Body:     workflow.BodyDecoded,
+			Mode:     workflow.Sync,
+			Timeout:  time.Minute,
+		},
+		Decode: func(in *bind.Input) (bind.Args, error) {
 			a := &benchArgs{}
 			if err := json.Unmarshal(in.Body(), &a.In); err != nil {
 				return nil, &bifrost.Error{Status: 400, Detail: err.Error()}
 			}
 			return a, nil
-		}}
+		},
+	}
 	for _, tc := range []struct {
 		name string
 		log  *slog.Logger

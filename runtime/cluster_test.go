@@ -14,8 +14,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // Worker liveness on PostgreSQL (cluster.go), in one process: the reaper and
@@ -67,9 +69,9 @@ func startEngineServer(t *testing.T, st store.Store, workers int, log *slog.Logg
 	return srv
 }
 
-func acceptJob(t *testing.T, en *engine, workflow string) string {
+func acceptJob(t *testing.T, en *engine, name string) string {
 	t.Helper()
-	e := &store.Execution{ID: uuid.Must(uuid.NewV7()).String(), Workflow: workflow, Mode: string(Async), Status: store.Pending,
+	e := &store.Execution{ID: uuid.Must(uuid.NewV7()).String(), Workflow: name, Mode: string(workflow.Async), Status: store.Pending,
 		Input: json.RawMessage(`{"value":"x"}`), CreatedAt: time.Now()}
 	if _, err := en.accept(t.Context(), e); err != nil {
 		t.Fatal(err)
@@ -82,7 +84,7 @@ func acceptJob(t *testing.T, en *engine, workflow string) string {
 // pending; those of a live worker, and jobs fetched just now, stay.
 func TestPostgresReaper(t *testing.T) {
 	st := openPostgresStore(t)
-	wf := asyncWorkflow("job", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) { return JSON(200, a.Value), nil })
+	wf := asyncWorkflow("job", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) { return bind.JSON(200, a.Value), nil })
 	srv := startEngineServer(t, st, 0, slog.New(slog.DiscardHandler), wf) // accepts only: nothing runs
 	en := srv.engine
 	db := st.DB()
@@ -156,13 +158,13 @@ func TestPostgresLeaseLost(t *testing.T) {
 	st := openPostgresStore(t)
 	var runs atomic.Int32
 	causes := make(chan error, 4)
-	wf := asyncWorkflow("hold", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) {
+	wf := asyncWorkflow("hold", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
 		if runs.Add(1) == 1 {
 			<-ctx.Done()
 			causes <- context.Cause(ctx)
-			return Result{}, ctx.Err()
+			return bind.Result{}, ctx.Err()
 		}
-		return JSON(200, "second run"), nil
+		return bind.JSON(200, "second run"), nil
 	})
 	var logs lockedBuffer
 	srv := startEngineServer(t, st, 2, slog.New(slog.NewJSONHandler(&logs, nil)), wf)

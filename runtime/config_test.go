@@ -15,8 +15,10 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/config"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/secret"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 func encryptionKey(t *testing.T) string {
@@ -108,24 +110,24 @@ func TestSecretsAreMaskedInRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = st.SetConfig(context.Background(), &store.ConfigValue{Name: "region", Value: "eu-west", UpdatedAt: time.Now()})
-	leaky := func(fail bool) func(ctx context.Context) (Result, error) {
-		return func(ctx context.Context) (Result, error) {
+	leaky := func(fail bool) func(ctx context.Context) (bind.Result, error) {
+		return func(ctx context.Context) (bind.Result, error) {
 			pw, err := config.Get(ctx, "db_password")
 			if err != nil {
-				return Result{}, err
+				return bind.Result{}, err
 			}
 			tok, _ := config.Get(ctx, "partner_token")
 			region, _ := config.Get(ctx, "region")
 			bifrost.Logger(ctx).Info("connecting with "+pw, "token", tok, "region", region)
 			if fail {
-				return Result{}, errors.New("login failed for password " + pw)
+				return bind.Result{}, errors.New("login failed for password " + pw)
 			}
-			return JSON(200, map[string]string{"dsn": "postgres://app:" + pw + "@db/" + region, "token": tok}), nil
+			return bind.JSON(200, map[string]string{"dsn": "postgres://app:" + pw + "@db/" + region, "token": tok}), nil
 		}
 	}
 	wfs := []*Workflow{
-		{Name: "leaks", Endpoint: true, Methods: []string{"POST"}, Timeout: time.Minute, Decode: constant(leaky(false))},
-		{Name: "fails", Endpoint: true, Methods: []string{"POST"}, Timeout: time.Minute, Decode: constant(leaky(true))},
+		{Spec: workflow.Spec{Name: "leaks", Endpoint: true, Methods: []string{"POST"}, Timeout: time.Minute}, Decode: constant(leaky(false))},
+		{Spec: workflow.Spec{Name: "fails", Endpoint: true, Methods: []string{"POST"}, Timeout: time.Minute}, Decode: constant(leaky(true))},
 	}
 	srv, err := New(Options{Workflows: wfs, Store: st, Auth: &authConfigKey, Logger: discard})
 	if err != nil {

@@ -21,7 +21,9 @@ import (
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/internal/execctx"
 	"github.com/bifrost-go/bifrost/runtime/auth"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // exchange is one endpoint request on its way down the line. It is a single
@@ -38,13 +40,13 @@ type exchange struct {
 	exec     execctx.Execution
 	execCtx  execctx.Context
 	capture  execctx.Capture
-	in       Input
+	in       bind.Input
 
 	cred *auth.Credential // nil on a public endpoint
 
 	// What the record of a sync execution needs, set by execute and respond.
 	ran      bool
-	args     Args
+	args     bind.Args
 	status   store.Status
 	errText  string
 	result   []byte
@@ -88,7 +90,7 @@ func (s *Server) serveEndpoint(c echo.Context) error {
 	if p != nil {
 		return s.fail(x, p)
 	}
-	if x.ep.wf.Mode == Async {
+	if x.ep.wf.Mode == workflow.Async {
 		return s.accept(x, args)
 	}
 	res, p := s.execute(x, args)
@@ -282,12 +284,12 @@ func peerHost(addr string) string {
 // input classifies the body and refuses a content type the workflow cannot
 // decode: a decoded body must be JSON or a form; a raw body may be anything;
 // an ignored body is not looked at.
-func (s *Server) input(x *exchange) (*Input, *bifrost.Error) {
+func (s *Server) input(x *exchange) (*bind.Input, *bifrost.Error) {
 	in := &x.in
-	if err := in.init(&x.req, x.ep.wf.Body == BodyDecoded); err != nil {
+	if err := in.Reset(&x.req, x.ep.wf.Body == workflow.BodyDecoded); err != nil {
 		return nil, asProblem(err, http.StatusBadRequest)
 	}
-	if x.ep.wf.Body == BodyDecoded && in.Kind == OtherBody {
+	if x.ep.wf.Body == workflow.BodyDecoded && in.Kind == bind.OtherBody {
 		return nil, newProblem(http.StatusUnsupportedMediaType,
 			"the body must be application/json, application/*+json or application/x-www-form-urlencoded")
 	}
@@ -296,7 +298,7 @@ func (s *Server) input(x *exchange) (*Input, *bifrost.Error) {
 
 // decode reads the workflow's arguments. Its *bifrost.Error (400 naming each
 // bad field) is answered as is; any other error is a 400 with its message.
-func (s *Server) decode(x *exchange, in *Input) (Args, *bifrost.Error) {
+func (s *Server) decode(x *exchange, in *bind.Input) (bind.Args, *bifrost.Error) {
 	args, err := x.ep.wf.Decode(in)
 	if err != nil {
 		return nil, asProblem(err, http.StatusBadRequest)
@@ -326,8 +328,8 @@ func asProblem(err error, fallback int) *bifrost.Error {
 //
 // An async workflow runs here too, as if sync, until the durable queue
 // exists: then serveEndpoint stores its args and answers 202 in place of
-// this step for wf.Mode == Async.
-func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
+// this step for wf.Mode == workflow.Async.
+func (s *Server) execute(x *exchange, args bind.Args) (bind.Result, *bifrost.Error) {
 	wf := x.ep.wf
 	ctx := x.c.Request().Context()
 	if wf.Timeout > 0 {
@@ -358,7 +360,7 @@ func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "workflow timed out", attrs...)
-		return Result{}, newProblem(http.StatusGatewayTimeout, x.ep.timedOut)
+		return bind.Result{}, newProblem(http.StatusGatewayTimeout, x.ep.timedOut)
 	}
 	if err == nil {
 		return res, nil
@@ -367,26 +369,26 @@ func (s *Server) execute(x *exchange, args Args) (Result, *bifrost.Error) {
 		x.status, x.errText = store.Cancelled, "the caller went away"
 		s.log.LogAttrs(ctx, slog.LevelWarn, "the caller went away",
 			slog.String("workflow", wf.Name), slog.String("execution_id", x.id))
-		return Result{}, &bifrost.Error{Status: statusClientClosedRequest, Title: "Client Closed Request"}
+		return bind.Result{}, &bifrost.Error{Status: statusClientClosedRequest, Title: "Client Closed Request"}
 	}
 	if pe, ok := err.(*panicError); ok {
 		s.log.LogAttrs(ctx, slog.LevelError, "workflow panicked",
 			slog.String("workflow", wf.Name), slog.String("execution_id", x.id),
 			slog.String("panic", maskText(panicMessage(pe.value), x.exec.Secrets())), slog.String("stack", string(pe.stack)))
-		return Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
+		return bind.Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
 	}
 	if be, ok := errors.AsType[*bifrost.Error](err); ok {
-		return Result{}, be // its status, title, detail and errors are for the caller
+		return bind.Result{}, be // its status, title, detail and errors are for the caller
 	}
 	s.log.LogAttrs(ctx, slog.LevelError, "workflow failed",
 		slog.String("workflow", wf.Name), slog.String("execution_id", x.id), slog.String("error", maskText(err.Error(), x.exec.Secrets())))
-	return Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
+	return bind.Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
 }
 
 // record is the execution record of a sync run, made after the answer.
 func (x *exchange) record() *store.Execution {
 	e := &store.Execution{
-		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(Sync), Status: x.status, Attempt: 1, Credential: x.credentialID(),
+		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(workflow.Sync), Status: x.status, Attempt: 1, Credential: x.credentialID(),
 		Error: x.errText, Result: x.result, Logs: capturedLogs(&x.capture),
 		CreatedAt: x.start, StartedAt: x.began, FinishedAt: x.ended,
 	}
@@ -410,10 +412,10 @@ type panicError struct {
 func (e *panicError) Error() string { return "workflow panicked" }
 
 // invoke calls the workflow, turning a panic into a *panicError.
-func invoke(ctx context.Context, args Args) (res Result, err error) {
+func invoke(ctx context.Context, args bind.Args) (res bind.Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			res, err = Result{}, &panicError{value: v, stack: debug.Stack()}
+			res, err = bind.Result{}, &panicError{value: v, stack: debug.Stack()}
 		}
 	}()
 	return args.Invoke(ctx)

@@ -15,7 +15,9 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // engine runs executions: it records sync ones after they answer, accepts
@@ -319,7 +321,7 @@ func (en *engine) cancel(ctx context.Context, id string) (*store.Execution, erro
 			stop.(context.CancelCauseFunc)(errCancelled)
 		}
 	}
-	if e.Mode == string(Async) && e.JobID != 0 && (e.Status == store.Cancelled || e.Status == store.Running) {
+	if e.Mode == string(workflow.Async) && e.JobID != 0 && (e.Status == store.Cancelled || e.Status == store.Running) {
 		// The queue tells the worker that holds the job, in whatever process.
 		if _, err := en.queue.JobCancel(ctx, e.JobID); err != nil && !errors.Is(err, river.ErrNotFound) {
 			en.log.LogAttrs(ctx, slog.LevelWarn, "queue cancel failed", slog.String("execution_id", id), slog.String("error", err.Error()))
@@ -388,7 +390,7 @@ func (en *engine) recorded(ctx context.Context, id string, d time.Duration) {
 }
 
 // marshalResult is the stored JSON of a result.
-func marshalResult(res Result) (json.RawMessage, error) {
+func marshalResult(res bind.Result) (json.RawMessage, error) {
 	switch {
 	case res.Response != nil:
 		return json.Marshal(struct {

@@ -13,7 +13,9 @@ import (
 	"github.com/bifrost-go/bifrost"
 
 	"github.com/bifrost-go/bifrost/runtime/auth"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // HeaderIdempotencyKey makes an async call return the first execution started
@@ -33,7 +35,7 @@ type accepted struct {
 // accept stores an async execution and answers 202 once it is committed: from
 // then on it survives a crash. A repeated Idempotency-Key answers with the
 // first execution.
-func (s *Server) accept(x *exchange, args Args) error {
+func (s *Server) accept(x *exchange, args bind.Args) error {
 	key := x.c.Request().Header.Get(HeaderIdempotencyKey)
 	if len(key) > maxIdempotencyKey {
 		return s.fail(x, newProblem(http.StatusBadRequest, "the Idempotency-Key header is longer than 255 bytes"))
@@ -45,7 +47,7 @@ func (s *Server) accept(x *exchange, args Args) error {
 		return s.fail(x, newProblem(http.StatusInternalServerError, failedDetail(x.id)))
 	}
 	e := &store.Execution{
-		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(Async), Status: store.Pending,
+		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(workflow.Async), Status: store.Pending,
 		Input: input, IdempotencyKey: key, CreatedAt: x.start, Credential: x.credentialID(),
 	}
 	acc, err := s.engine.accept(x.c.Request().Context(), e)

@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // These benchmarks measure executions end to end: a real loopback HTTP
@@ -198,14 +200,24 @@ func (m cpuMeter) report(b *testing.B, n int) {
 // The benchmarks' endpoints are public: they measure execution and its
 // record, not credential checks.
 func greetWorkflow() *Workflow {
-	return &Workflow{Name: "greet", Endpoint: true, Public: true, Methods: []string{"POST"}, Body: BodyDecoded, Mode: Sync, Timeout: time.Minute,
-		Decode: func(in *Input) (Args, error) {
+	return &Workflow{
+		Spec: workflow.Spec{
+			Name:     "greet",
+			Endpoint: true,
+			Public:   true,
+			Methods:  []string{"POST"},
+			Body:     workflow.BodyDecoded,
+			Mode:     workflow.Sync,
+			Timeout:  time.Minute,
+		},
+		Decode: func(in *bind.Input) (bind.Args, error) {
 			a := &benchArgs{}
 			if err := json.Unmarshal(in.Body(), &a.In); err != nil {
 				return nil, &bifrost.Error{Status: 400, Detail: err.Error()}
 			}
 			return a, nil
-		}}
+		},
+	}
 }
 
 // BenchmarkSyncRecording serves the same sync endpoint without a store and
@@ -266,9 +278,9 @@ func BenchmarkSyncRecording(b *testing.B) {
 // asyncBenchWorkflow is a public async endpoint that answers its input and
 // counts its runs.
 func asyncBenchWorkflow(runs *atomic.Int64) *Workflow {
-	wf := asyncWorkflow("job", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) {
+	wf := asyncWorkflow("job", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
 		runs.Add(1)
-		return JSON(200, a.Value), nil
+		return bind.JSON(200, a.Value), nil
 	})
 	wf.Public = true
 	return wf

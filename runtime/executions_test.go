@@ -18,26 +18,36 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/auth"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // jobArgs are the inputs of the test's async workflows, stored as JSON like
 // a generated args struct.
 type jobArgs struct {
 	Value string `json:"value"`
-	run   func(ctx context.Context, a *jobArgs) (Result, error)
+	run   func(ctx context.Context, a *jobArgs) (bind.Result, error)
 }
 
-func (a *jobArgs) Invoke(ctx context.Context) (Result, error) { return a.run(ctx, a) }
+func (a *jobArgs) Invoke(ctx context.Context) (bind.Result, error) { return a.run(ctx, a) }
 
 // asyncWorkflow is an async endpoint whose runs call run.
-func asyncWorkflow(name string, retries int, timeout time.Duration, run func(ctx context.Context, a *jobArgs) (Result, error)) *Workflow {
-	newArgs := func() Args { return &jobArgs{run: run} }
+func asyncWorkflow(name string, retries int, timeout time.Duration, run func(ctx context.Context, a *jobArgs) (bind.Result, error)) *Workflow {
+	newArgs := func() bind.Args { return &jobArgs{run: run} }
 	return &Workflow{
-		Name: name, Endpoint: true, Methods: []string{"POST"}, Mode: Async, Retries: retries, Timeout: timeout, Body: BodyDecoded,
-		Decode: func(in *Input) (Args, error) {
+		Spec: workflow.Spec{
+			Name:     name,
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Mode:     workflow.Async,
+			Retries:  retries,
+			Timeout:  timeout,
+			Body:     workflow.BodyDecoded,
+		},
+		Decode: func(in *bind.Input) (bind.Args, error) {
 			a := newArgs().(*jobArgs)
-			if in.Kind == JSONBody {
+			if in.Kind == bind.JSONBody {
 				if err := json.Unmarshal(in.Body(), a); err != nil {
 					return nil, &bifrost.Error{Status: 400, Errors: []bifrost.FieldError{{Location: "body", Message: "malformed JSON"}}}
 				}
@@ -161,27 +171,27 @@ func TestAsyncLifecycle(t *testing.T) {
 	var flakyRuns atomic.Int32
 	started := make(chan struct{}, 1)
 	s := newExecServer(t,
-		asyncWorkflow("ok", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) {
+		asyncWorkflow("ok", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
 			bifrost.Logger(ctx).Info("working", "value", a.Value)
-			return JSON(200, map[string]string{"echo": a.Value}), nil
+			return bind.JSON(200, map[string]string{"echo": a.Value}), nil
 		}),
-		asyncWorkflow("fails", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) {
-			return Result{}, errors.New("the database said no")
+		asyncWorkflow("fails", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
+			return bind.Result{}, errors.New("the database said no")
 		}),
-		asyncWorkflow("slow", 0, 100*time.Millisecond, func(ctx context.Context, a *jobArgs) (Result, error) {
+		asyncWorkflow("slow", 0, 100*time.Millisecond, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
 			<-ctx.Done()
-			return Result{}, ctx.Err()
+			return bind.Result{}, ctx.Err()
 		}),
-		asyncWorkflow("waits", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) {
+		asyncWorkflow("waits", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
 			started <- struct{}{}
 			<-ctx.Done()
-			return Result{}, ctx.Err()
+			return bind.Result{}, ctx.Err()
 		}),
-		asyncWorkflow("flaky", 2, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) {
+		asyncWorkflow("flaky", 2, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
 			if flakyRuns.Add(1) == 1 {
-				return Result{}, errors.New("first attempt fails")
+				return bind.Result{}, errors.New("first attempt fails")
 			}
-			return JSON(200, "second time lucky"), nil
+			return bind.JSON(200, "second time lucky"), nil
 		}),
 	)
 
@@ -284,7 +294,7 @@ func TestCancelPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	wf := asyncWorkflow("later", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) { return JSON(200, 1), nil })
+	wf := asyncWorkflow("later", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) { return bind.JSON(200, 1), nil })
 	srv, err := New(Options{Workflows: []*Workflow{wf}, Logger: slog.New(slog.DiscardHandler), Store: st,
 		Auth: &auth.Config{EnvKey: testKey}})
 	if err != nil {
@@ -308,9 +318,9 @@ func TestCancelPending(t *testing.T) {
 
 func TestIdempotencyUnderConcurrency(t *testing.T) {
 	var runs atomic.Int32
-	s := newExecServer(t, asyncWorkflow("once", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) {
+	s := newExecServer(t, asyncWorkflow("once", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
 		runs.Add(1)
-		return JSON(200, "done"), nil
+		return bind.JSON(200, "done"), nil
 	}))
 	ids := make(chan string, 20)
 	var wg sync.WaitGroup
@@ -343,13 +353,27 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 }
 
 func TestSyncExecutionsAreRecorded(t *testing.T) {
-	hello := &Workflow{Name: "hello", Endpoint: true, Methods: []string{"GET"}, Timeout: time.Minute,
-		Decode: constant(func(ctx context.Context) (Result, error) {
+	hello := &Workflow{
+		Spec: workflow.Spec{
+			Name:     "hello",
+			Endpoint: true,
+			Methods:  []string{"GET"},
+			Timeout:  time.Minute,
+		},
+		Decode: constant(func(ctx context.Context) (bind.Result, error) {
 			bifrost.Logger(ctx).Info("said hello")
-			return JSON(200, "hi"), nil
-		})}
-	boom := &Workflow{Name: "boom", Endpoint: true, Methods: []string{"GET"}, Timeout: time.Minute,
-		Decode: constant(func(ctx context.Context) (Result, error) { return Result{}, errors.New("secret cause") })}
+			return bind.JSON(200, "hi"), nil
+		}),
+	}
+	boom := &Workflow{
+		Spec: workflow.Spec{
+			Name:     "boom",
+			Endpoint: true,
+			Methods:  []string{"GET"},
+			Timeout:  time.Minute,
+		},
+		Decode: constant(func(ctx context.Context) (bind.Result, error) { return bind.Result{}, errors.New("secret cause") }),
+	}
 	s := newExecServer(t, hello, boom)
 	_, h, _ := s.do(t, "GET", "/api/endpoints/hello", "")
 	okID := h.Get(HeaderExecutionID)
@@ -369,8 +393,8 @@ func TestSyncExecutionsAreRecorded(t *testing.T) {
 }
 
 func TestListExecutions(t *testing.T) {
-	s := newExecServer(t, asyncWorkflow("a", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) {
-		return JSON(200, a.Value), nil
+	s := newExecServer(t, asyncWorkflow("a", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
+		return bind.JSON(200, a.Value), nil
 	}))
 	var want []string
 	for i := range 7 {

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // Main runs the binary's command line: `serve`, `workflows` and, as the
@@ -278,7 +279,7 @@ func printWorkflows(out io.Writer, workflows []*Workflow) error {
 		}
 		mode := wf.Mode
 		if mode == "" {
-			mode = Sync
+			mode = workflow.Sync
 		}
 		public := "no"
 		if wf.Public {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-go/bifrost/runtime/bind"
+	"github.com/bifrost-go/bifrost/workflow"
 	"github.com/spf13/pflag"
 )
 
@@ -78,15 +80,23 @@ func TestServeStartsAndStops(t *testing.T) {
 
 func TestServeDrainsInFlight(t *testing.T) {
 	started := make(chan struct{})
-	wf := &Workflow{Name: "steady", Endpoint: true, Public: true, Methods: []string{"POST"}, Decode: constant(func(ctx context.Context) (Result, error) {
-		close(started)
-		select { // finishes its work after shutdown began, unless its context ends
-		case <-time.After(300 * time.Millisecond):
-			return JSON(http.StatusOK, "finished"), nil
-		case <-ctx.Done():
-			return Result{}, ctx.Err()
-		}
-	})}
+	wf := &Workflow{
+		Spec: workflow.Spec{
+			Name:     "steady",
+			Endpoint: true,
+			Public:   true,
+			Methods:  []string{"POST"},
+		},
+		Decode: constant(func(ctx context.Context) (bind.Result, error) {
+			close(started)
+			select { // finishes its work after shutdown began, unless its context ends
+			case <-time.After(300 * time.Millisecond):
+				return bind.JSON(http.StatusOK, "finished"), nil
+			case <-ctx.Done():
+				return bind.Result{}, ctx.Err()
+			}
+		}),
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	url, _, done := startServe(t, ctx, []*Workflow{wf})
@@ -171,7 +181,7 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"app", "serv"}, nil, 2, `did you mean serve?`},
 		{[]string{"app", "serve", "--nope"}, nil, 2, "unknown flag"},
 		{[]string{"app", "workflows", "extra"}, nil, 2, "no arguments"},
-		{[]string{"app", "workflows"}, []*Workflow{{Name: "a"}, {Name: "a"}}, 1, "two workflows"},
+		{[]string{"app", "workflows"}, []*Workflow{{Spec: workflow.Spec{Name: "a"}}, {Spec: workflow.Spec{Name: "a"}}}, 1, "two workflows"},
 		{[]string{"app", "serve", "--addr", "not an address"}, nil, 1, "not an address"},
 	} {
 		var out, errOut bytes.Buffer

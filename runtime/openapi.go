@@ -30,35 +30,10 @@ func OpenAPI(workflows []*Workflow, version openapi.Version, format openapi.Form
 	in := make([]openapi.Workflow, 0, len(workflows))
 	for _, wf := range workflows {
 		if wf != nil {
-			in = append(in, openAPIWorkflow(wf))
+			in = append(in, openapi.FromSpec(&wf.Spec, wf.Operation, wf.Schemas))
 		}
 	}
 	return openapi.Document(in, version, format)
-}
-
-// openAPIWorkflow is what the document builder needs of wf.
-func openAPIWorkflow(wf *Workflow) openapi.Workflow {
-	out := openapi.Workflow{
-		Name:        wf.Name,
-		Package:     wf.Package,
-		Func:        wf.Func,
-		Summary:     wf.Summary,
-		Description: wf.Description,
-		Deprecated:  wf.Deprecated,
-		Endpoint:    wf.Endpoint,
-		Methods:     wf.Methods,
-		Public:      wf.Public,
-		Async:       wf.Mode == Async,
-		RateLimited: wf.Rate != nil && wf.Rate.N > 0,
-		Tags:        wf.Tags,
-		BodyDecoded: wf.Body == BodyDecoded,
-		Operation:   wf.Operation,
-		Schemas:     wf.Schemas,
-	}
-	if wf.Verify != nil {
-		out.Verify, out.SignatureHeader = wf.Verify.Kind, wf.Verify.SignatureHeader
-	}
-	return out
 }
 
 // apiDocs serves the document and the reference page of one server's

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 )
@@ -61,9 +62,9 @@ func benchAsync(b *testing.B, kind string, workers int) {
 	}
 	defer st.Close()
 	var runs atomic.Int64
-	wf := asyncWorkflow("job", 0, time.Minute, func(ctx context.Context, a *jobArgs) (Result, error) {
+	wf := asyncWorkflow("job", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
 		runs.Add(1)
-		return JSON(200, a.Value), nil
+		return bind.JSON(200, a.Value), nil
 	})
 	wf.Public = true
 	srv, err := New(Options{Workflows: []*Workflow{wf}, Logger: slog.New(slog.DiscardHandler), Store: st, Workers: workers})

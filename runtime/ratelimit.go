@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bifrost-go/bifrost/workflow"
 	"golang.org/x/time/rate"
 )
 
@@ -25,7 +26,7 @@ type bucket struct {
 
 // allow takes one call from the bucket of key; when there is none left it
 // returns how long until there is.
-func (l *limiter) allow(key string, r *Rate, now time.Time) (bool, time.Duration) {
+func (l *limiter) allow(key string, r *workflow.Rate, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.buckets == nil {

@@ -7,12 +7,13 @@ import (
 	"net/http"
 
 	"github.com/bifrost-go/bifrost"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
 // respond writes the workflow's result: its own response when it built one,
 // nothing for 204, else its value as JSON with its status (200 when zero).
-func (s *Server) respond(x *exchange, res Result) error {
+func (s *Server) respond(x *exchange, res bind.Result) error {
 	if res.Response != nil {
 		return s.respondRaw(x, res.Status, res.Response)
 	}
@@ -76,7 +77,7 @@ func (s *Server) respondRaw(x *exchange, status int, r *bifrost.Response) error 
 	}
 	w.WriteHeader(status)
 	if s.engine != nil {
-		x.result, _ = marshalResult(Result{Status: status, Response: r})
+		x.result, _ = marshalResult(bind.Result{Status: status, Response: r})
 	}
 	if !bodyAllowed(status) || len(r.Body) == 0 {
 		return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/webhook"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // DefaultBodyLimit is the largest request body accepted when
@@ -121,7 +122,7 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Store == nil {
 		for _, wf := range s.workflows {
-			if wf.Endpoint && wf.Mode == Async {
+			if wf.Endpoint && wf.Mode == workflow.Async {
 				errs = append(errs, fmt.Errorf("workflow %s: mode=async needs a store (Options.Store)", wf.Name))
 			}
 		}
@@ -219,7 +220,7 @@ func checkWorkflow(wf *Workflow) error {
 		return fmt.Errorf("workflow %q: the name must match [a-z0-9][a-z0-9_-]*", wf.Name)
 	}
 	switch wf.Mode {
-	case "", Sync, Async:
+	case "", workflow.Sync, workflow.Async:
 	default:
 		return fmt.Errorf("workflow %s: unknown mode %q", wf.Name, wf.Mode)
 	}
@@ -233,7 +234,7 @@ func checkWorkflow(wf *Workflow) error {
 		return fmt.Errorf("workflow %s: an endpoint needs a Decode function", wf.Name)
 	}
 	switch wf.Body {
-	case BodyIgnored, BodyDecoded, BodyRaw:
+	case workflow.BodyIgnored, workflow.BodyDecoded, workflow.BodyRaw:
 	default:
 		return fmt.Errorf("workflow %s: unknown body use %d", wf.Name, wf.Body)
 	}

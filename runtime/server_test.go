@@ -19,23 +19,25 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bifrost-go/bifrost"
+	"github.com/bifrost-go/bifrost/runtime/bind"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // argsFunc is a hand-written Args: the workflow call itself.
-type argsFunc func(ctx context.Context) (Result, error)
+type argsFunc func(ctx context.Context) (bind.Result, error)
 
-func (f argsFunc) Invoke(ctx context.Context) (Result, error) { return f(ctx) }
+func (f argsFunc) Invoke(ctx context.Context) (bind.Result, error) { return f(ctx) }
 
 // constant is a Decode that ignores the request and runs f.
-func constant(f argsFunc) func(*Input) (Args, error) {
-	return func(*Input) (Args, error) { return f, nil }
+func constant(f argsFunc) func(*bind.Input) (bind.Args, error) {
+	return func(*bind.Input) (bind.Args, error) { return f, nil }
 }
 
 // decodeGreeting reads name from the query or a JSON body {"name": "..."},
 // the way a generated decoder would, naming the bad field.
-func decodeGreeting(in *Input) (Args, error) {
+func decodeGreeting(in *bind.Input) (bind.Args, error) {
 	name, _ := in.Query("name")
-	if in.Kind == JSONBody {
+	if in.Kind == bind.JSONBody {
 		var body struct {
 			Name *json.RawMessage `json:"name"`
 		}
@@ -50,14 +52,14 @@ func decodeGreeting(in *Input) (Args, error) {
 			}
 		}
 	}
-	if in.Kind == FormBody {
+	if in.Kind == bind.FormBody {
 		if v, ok := in.Form("name"); ok {
 			name = v
 		}
 	}
-	return argsFunc(func(ctx context.Context) (Result, error) {
+	return argsFunc(func(ctx context.Context) (bind.Result, error) {
 		bifrost.Logger(ctx).Info("greeting", "name_length", len(name))
-		return JSON(http.StatusOK, map[string]string{"greeting": "hello, " + name, "execution_id": bifrost.ExecutionID(ctx)}), nil
+		return bind.JSON(http.StatusOK, map[string]string{"greeting": "hello, " + name, "execution_id": bifrost.ExecutionID(ctx)}), nil
 	}), nil
 }
 
@@ -65,58 +67,170 @@ func decodeGreeting(in *Input) (Args, error) {
 // endpoint line; auth_test.go holds authentication.
 func testWorkflows() []*Workflow {
 	wfs := []*Workflow{
-		{Name: "hello", Func: "Hello", Package: "example.com/app", Endpoint: true, Methods: []string{"GET", "POST"},
-			Body: BodyDecoded, Timeout: time.Minute, Decode: decodeGreeting},
-		{Name: "create", Endpoint: true, Methods: []string{"POST"}, Decode: constant(func(context.Context) (Result, error) {
-			return JSON(http.StatusCreated, map[string]int{"id": 7}), nil
-		})},
-		{Name: "nothing", Endpoint: true, Methods: []string{"DELETE"}, Decode: constant(func(context.Context) (Result, error) {
-			return NoContent(), nil
-		})},
-		{Name: "xml", Endpoint: true, Methods: []string{"POST"}, Body: BodyRaw, Decode: func(in *Input) (Args, error) {
-			body := in.Body()
-			return argsFunc(func(context.Context) (Result, error) {
-				return Raw(&bifrost.Response{Status: http.StatusAccepted, ContentType: "text/xml",
-					Header: http.Header{"X-Custom": {"yes"}, HeaderExecutionID: {"forged"}},
-					Body:   append([]byte("<echo>"), append(body, "</echo>"...)...)}), nil
-			}), nil
-		}},
-		{Name: "bytes", Endpoint: true, Methods: []string{"GET"}, Decode: constant(func(context.Context) (Result, error) {
-			return Raw(&bifrost.Response{Body: []byte{1, 2, 3}}), nil
-		})},
-		{Name: "ignores_body", Endpoint: true, Methods: []string{"POST"}, Body: BodyIgnored, Decode: constant(func(context.Context) (Result, error) {
-			return JSON(http.StatusOK, true), nil
-		})},
-		{Name: "plain_decode_error", Endpoint: true, Methods: []string{"POST"}, Decode: func(*Input) (Args, error) {
-			return nil, errors.New("limit must be a number")
-		}},
-		{Name: "unprocessable", Endpoint: true, Methods: []string{"POST"}, Decode: constant(func(context.Context) (Result, error) {
-			return Result{}, bifrost.Errorf(http.StatusUnprocessableEntity, "order %d is closed", 7)
-		})},
-		{Name: "wrapped_error", Endpoint: true, Methods: []string{"POST"}, Decode: constant(func(context.Context) (Result, error) {
-			return Result{}, errors.Join(errors.New("context"), &bifrost.Error{Status: http.StatusConflict, Detail: "already exists"})
-		})},
-		{Name: "fails", Endpoint: true, Methods: []string{"POST"}, Decode: constant(func(context.Context) (Result, error) {
-			return Result{}, errors.New("connect to db: password hunter2 rejected")
-		})},
-		{Name: "panics", Endpoint: true, Methods: []string{"POST"}, Decode: constant(func(context.Context) (Result, error) {
-			panic("secret panic value")
-		})},
-		{Name: "decode_panics", Endpoint: true, Methods: []string{"POST"}, Decode: func(*Input) (Args, error) {
-			panic("secret decoder panic")
-		}},
-		{Name: "slow", Endpoint: true, Methods: []string{"POST"}, Timeout: 50 * time.Millisecond, Decode: constant(func(ctx context.Context) (Result, error) {
-			<-ctx.Done()
-			return Result{}, ctx.Err()
-		})},
-		{Name: "slow_but_ok", Endpoint: true, Methods: []string{"POST"}, Timeout: 50 * time.Millisecond, Decode: constant(func(ctx context.Context) (Result, error) {
-			<-ctx.Done()
-			return JSON(http.StatusOK, "late"), nil
-		})},
-		{Name: "bad_json", Endpoint: true, Methods: []string{"GET"}, Decode: constant(func(context.Context) (Result, error) {
-			return JSON(http.StatusOK, make(chan int)), nil
-		})},
-		{Name: "background", Func: "Background"}, // a workflow without an endpoint
+		{
+			Spec: workflow.Spec{
+				Name:     "hello",
+				Func:     "Hello",
+				Package:  "example.com/app",
+				Endpoint: true,
+				Methods:  []string{"GET", "POST"},
+				Body:     workflow.BodyDecoded,
+				Timeout:  time.Minute,
+			},
+			Decode: decodeGreeting,
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "create",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+			},
+			Decode: constant(func(context.Context) (bind.Result, error) {
+				return bind.JSON(http.StatusCreated, map[string]int{"id": 7}), nil
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "nothing",
+				Endpoint: true,
+				Methods:  []string{"DELETE"},
+			},
+			Decode: constant(func(context.Context) (bind.Result, error) {
+				return bind.NoContent(), nil
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "xml",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+				Body:     workflow.BodyRaw,
+			},
+			Decode: func(in *bind.Input) (bind.Args, error) {
+				body := in.Body()
+				return argsFunc(func(context.Context) (bind.Result, error) {
+					return bind.Raw(&bifrost.Response{Status: http.StatusAccepted, ContentType: "text/xml",
+						Header: http.Header{"X-Custom": {"yes"}, HeaderExecutionID: {"forged"}},
+						Body:   append([]byte("<echo>"), append(body, "</echo>"...)...)}), nil
+				}), nil
+			},
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "bytes",
+				Endpoint: true,
+				Methods:  []string{"GET"},
+			},
+			Decode: constant(func(context.Context) (bind.Result, error) {
+				return bind.Raw(&bifrost.Response{Body: []byte{1, 2, 3}}), nil
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "ignores_body",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+				Body:     workflow.BodyIgnored,
+			},
+			Decode: constant(func(context.Context) (bind.Result, error) {
+				return bind.JSON(http.StatusOK, true), nil
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "plain_decode_error",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+			},
+			Decode: func(*bind.Input) (bind.Args, error) {
+				return nil, errors.New("limit must be a number")
+			},
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "unprocessable",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+			},
+			Decode: constant(func(context.Context) (bind.Result, error) {
+				return bind.Result{}, bifrost.Errorf(http.StatusUnprocessableEntity, "order %d is closed", 7)
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "wrapped_error",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+			},
+			Decode: constant(func(context.Context) (bind.Result, error) {
+				return bind.Result{}, errors.Join(errors.New("context"), &bifrost.Error{Status: http.StatusConflict, Detail: "already exists"})
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "fails",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+			},
+			Decode: constant(func(context.Context) (bind.Result, error) {
+				return bind.Result{}, errors.New("connect to db: password hunter2 rejected")
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "panics",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+			},
+			Decode: constant(func(context.Context) (bind.Result, error) {
+				panic("secret panic value")
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "decode_panics",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+			},
+			Decode: func(*bind.Input) (bind.Args, error) {
+				panic("secret decoder panic")
+			},
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "slow",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+				Timeout:  50 * time.Millisecond,
+			},
+			Decode: constant(func(ctx context.Context) (bind.Result, error) {
+				<-ctx.Done()
+				return bind.Result{}, ctx.Err()
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "slow_but_ok",
+				Endpoint: true,
+				Methods:  []string{"POST"},
+				Timeout:  50 * time.Millisecond,
+			},
+			Decode: constant(func(ctx context.Context) (bind.Result, error) {
+				<-ctx.Done()
+				return bind.JSON(http.StatusOK, "late"), nil
+			}),
+		},
+		{
+			Spec: workflow.Spec{
+				Name:     "bad_json",
+				Endpoint: true,
+				Methods:  []string{"GET"},
+			},
+			Decode: constant(func(context.Context) (bind.Result, error) {
+				return bind.JSON(http.StatusOK, make(chan int)), nil
+			}),
+		},
+		{Spec: workflow.Spec{Name: "background", Func: "Background"}}, // a workflow without an endpoint
 	}
 	for _, wf := range wfs {
 		wf.Public = wf.Endpoint
@@ -538,10 +652,19 @@ func TestErrorLogs(t *testing.T) {
 
 func TestRemoteAddrIgnoresForwardedFor(t *testing.T) {
 	var got bifrost.Request
-	wf := &Workflow{Name: "who", Endpoint: true, Public: true, Methods: []string{"POST"}, Body: BodyRaw, Decode: func(in *Input) (Args, error) {
-		got = *in.Request
-		return argsFunc(func(context.Context) (Result, error) { return NoContent(), nil }), nil
-	}}
+	wf := &Workflow{
+		Spec: workflow.Spec{
+			Name:     "who",
+			Endpoint: true,
+			Public:   true,
+			Methods:  []string{"POST"},
+			Body:     workflow.BodyRaw,
+		},
+		Decode: func(in *bind.Input) (bind.Args, error) {
+			got = *in.Request
+			return argsFunc(func(context.Context) (bind.Result, error) { return bind.NoContent(), nil }), nil
+		},
+	}
 	ts, _ := newTestServer(t, Options{Workflows: []*Workflow{wf}})
 	a := do(t, ts, "POST", "/api/endpoints/who?a=1&a=2", "text/plain", "raw bytes", http.Header{"X-Forwarded-For": {"203.0.113.9"}})
 	if a.status != 204 {
@@ -583,22 +706,22 @@ func TestRegisterOnExistingApp(t *testing.T) {
 }
 
 func TestNewRefuses(t *testing.T) {
-	ok := func(*Input) (Args, error) { return nil, nil }
+	ok := func(*bind.Input) (bind.Args, error) { return nil, nil }
 	for _, tc := range []struct {
 		name string
 		opts Options
 		want string
 	}{
-		{"duplicate name", Options{Workflows: []*Workflow{{Name: "a"}, {Name: "a"}}}, "two workflows"},
+		{"duplicate name", Options{Workflows: []*Workflow{{Spec: workflow.Spec{Name: "a"}}, {Spec: workflow.Spec{Name: "a"}}}}, "two workflows"},
 		{"nil workflow", Options{Workflows: []*Workflow{nil}}, "nil"},
-		{"nil Decode", Options{Workflows: []*Workflow{{Name: "a", Endpoint: true, Methods: []string{"POST"}}}}, "Decode"},
-		{"no methods", Options{Workflows: []*Workflow{{Name: "a", Endpoint: true, Decode: ok}}}, "method"},
-		{"lower-case method", Options{Workflows: []*Workflow{{Name: "a", Endpoint: true, Decode: ok, Methods: []string{"post"}}}}, "upper-case"},
-		{"repeated method", Options{Workflows: []*Workflow{{Name: "a", Endpoint: true, Decode: ok, Methods: []string{"POST", "POST"}}}}, "twice"},
-		{"bad name", Options{Workflows: []*Workflow{{Name: "Hello World"}}}, "name"},
+		{"nil Decode", Options{Workflows: []*Workflow{{Spec: workflow.Spec{Name: "a", Endpoint: true, Methods: []string{"POST"}}}}}, "Decode"},
+		{"no methods", Options{Workflows: []*Workflow{{Spec: workflow.Spec{Name: "a", Endpoint: true}, Decode: ok}}}, "method"},
+		{"lower-case method", Options{Workflows: []*Workflow{{Spec: workflow.Spec{Name: "a", Endpoint: true, Methods: []string{"post"}}, Decode: ok}}}, "upper-case"},
+		{"repeated method", Options{Workflows: []*Workflow{{Spec: workflow.Spec{Name: "a", Endpoint: true, Methods: []string{"POST", "POST"}}, Decode: ok}}}, "twice"},
+		{"bad name", Options{Workflows: []*Workflow{{Spec: workflow.Spec{Name: "Hello World"}}}}, "name"},
 		{"empty name", Options{Workflows: []*Workflow{{}}}, "name"},
-		{"bad mode", Options{Workflows: []*Workflow{{Name: "a", Mode: "later"}}}, "mode"},
-		{"negative timeout", Options{Workflows: []*Workflow{{Name: "a", Timeout: -time.Second}}}, "timeout"},
+		{"bad mode", Options{Workflows: []*Workflow{{Spec: workflow.Spec{Name: "a", Mode: "later"}}}}, "mode"},
+		{"negative timeout", Options{Workflows: []*Workflow{{Spec: workflow.Spec{Name: "a", Timeout: -time.Second}}}}, "timeout"},
 		{"negative body limit", Options{BodyLimit: -1}, "body limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -616,11 +739,19 @@ func TestNewRefuses(t *testing.T) {
 
 func TestCallerGoesAway(t *testing.T) {
 	started := make(chan struct{})
-	wf := &Workflow{Name: "waits", Endpoint: true, Public: true, Methods: []string{"POST"}, Decode: constant(func(ctx context.Context) (Result, error) {
-		close(started)
-		<-ctx.Done()
-		return Result{}, ctx.Err()
-	})}
+	wf := &Workflow{
+		Spec: workflow.Spec{
+			Name:     "waits",
+			Endpoint: true,
+			Public:   true,
+			Methods:  []string{"POST"},
+		},
+		Decode: constant(func(ctx context.Context) (bind.Result, error) {
+			close(started)
+			<-ctx.Done()
+			return bind.Result{}, ctx.Err()
+		}),
+	}
 	ts, logs := newTestServer(t, Options{Workflows: []*Workflow{wf}})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/api/endpoints/waits", nil)

@@ -192,20 +192,17 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 			for _, pkg := range out.Packages {
 				for _, wf := range pkg.Workflows {
 					methods, access := "-", "-"
-					if wf.Directive.Endpoint {
-						methods = strings.Join(wf.Directive.Methods, ",")
+					if wf.Endpoint {
+						methods = strings.Join(wf.Methods, ",")
 						access = "key"
 						switch {
-						case wf.Directive.Public:
+						case wf.Public:
 							access = "public"
-						case wf.Directive.DisableGlobalKey:
+						case wf.DisableGlobalKey:
 							access = "workflow key"
 						}
 					}
-					mode := "sync"
-					if wf.Async {
-						mode = "async"
-					}
+					mode := string(wf.Mode)
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s.%s\t%s:%d\n", wf.Name, methods, mode, access, pkg.Name, wf.Func, relative(wf.Pos.Filename), wf.Pos.Line)
 				}
 			}

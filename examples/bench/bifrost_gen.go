@@ -10,27 +10,31 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/jsonscan"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // Workflows returns the workflows of package bench, for runtime.Main or runtime.New.
 func Workflows() []*runtime.Workflow {
 	return []*runtime.Workflow{{
-		Name:      "create_item",
-		Package:   "github.com/bifrost-go/bifrost/examples/bench",
-		Func:      "CreateItem",
-		Summary:   "CreateItem acknowledges an item.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Public:    true,
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Tags:      []string{"bench"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "create_item",
+			Package:  "github.com/bifrost-go/bifrost/examples/bench",
+			Func:     "CreateItem",
+			Summary:  "CreateItem acknowledges an item.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Public:   true,
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Tags:     []string{"bench"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"parameters":[{"name":"dry_run","in":"query","schema":{"type":"boolean"}}],"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/bench.Item"}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/bench.Created"}}}}}}`,
 		Schemas:   openapiSchemas,
 		Decode:    decodeCreateItem,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(createItemArgs)
 		},
 	}}
@@ -49,22 +53,22 @@ type createItemArgs struct {
 }
 
 // decodeCreateItem reads the inputs of CreateItem from a request.
-func decodeCreateItem(in *runtime.Input) (runtime.Args, error) {
+func decodeCreateItem(in *bind.Input) (bind.Args, error) {
 	var args createItemArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Item); ok {
-			body := runtime.Path{Key: "body"}
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Item); ok {
+			body := bind.Path{Key: "body"}
 			validateItem(in.Body(), &args.Item, &body, &errs)
-			runtime.TypeError(&errs, valueErr)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		formItem(in, &args.Item, &errs)
-	case runtime.NoBody:
-		runtime.BodyRequired(&errs)
+	case bind.NoBody:
+		bind.BodyRequired(&errs)
 	}
-	runtime.Query(in, &errs, "dry_run", runtime.ParseBool[bool], &args.DryRun)
+	bind.Query(in, &errs, "dry_run", bind.ParseBool[bool], &args.DryRun)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -72,68 +76,68 @@ func decodeCreateItem(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls CreateItem with the decoded inputs.
-func (args *createItemArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *createItemArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := CreateItem(ctx, args.Item, args.DryRun)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // validateItem checks an Item decoded from raw: the kind of every value, required members and rules.
-func validateItem(raw []byte, v *Item, at *runtime.Path, errs *runtime.FieldErrors) {
-	if !runtime.CheckKind(errs, raw, jsonscan.Object, at) {
+func validateItem(raw []byte, v *Item, at *bind.Path, errs *bind.FieldErrors) {
+	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
 	}
 	var seen [4]bool
 	for it := jsonscan.Members(raw); it.Next(); {
-		if runtime.IsNull(it.Value()) {
+		if bind.IsNull(it.Value()) {
 			continue
 		}
 		switch {
 		case it.KeyIs("name"):
 			seen[0] = true
-			member := runtime.Path{Parent: at, Key: "name"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "name"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("count"):
 			seen[1] = true
-			member := runtime.Path{Parent: at, Key: "count"}
-			runtime.CheckInteger(errs, it.Value(), &member)
+			member := bind.Path{Parent: at, Key: "count"}
+			bind.CheckInteger(errs, it.Value(), &member)
 		case it.KeyIs("tags"):
 			seen[2] = true
-			member := runtime.Path{Parent: at, Key: "tags"}
-			if runtime.CheckKind(errs, it.Value(), jsonscan.Array, &member) && errs.Partial() {
+			member := bind.Path{Parent: at, Key: "tags"}
+			if bind.CheckKind(errs, it.Value(), jsonscan.Array, &member) && errs.Partial() {
 				for el1 := jsonscan.Elements(it.Value()); el1.Next(); {
-					if runtime.IsNull(el1.Value()) {
+					if bind.IsNull(el1.Value()) {
 						continue
 					}
-					path1 := runtime.Path{Parent: &member, Index: el1.Index()}
-					runtime.CheckKind(errs, el1.Value(), jsonscan.String, &path1)
+					path1 := bind.Path{Parent: &member, Index: el1.Index()}
+					bind.CheckKind(errs, el1.Value(), jsonscan.String, &path1)
 				}
 			}
 		case it.KeyIs("meta"):
 			seen[3] = true
-			member := runtime.Path{Parent: at, Key: "meta"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.Object, &member)
+			member := bind.Path{Parent: at, Key: "meta"}
+			bind.CheckKind(errs, it.Value(), jsonscan.Object, &member)
 		}
 	}
 	checkItem(v, at, errs, &seen)
 }
 
 // checkItem reports the required members missing from an Item and the rules its values break.
-func checkItem(v *Item, at *runtime.Path, errs *runtime.FieldErrors, seen *[4]bool) {
-	runtime.RequireAt(errs, seen[0], at, "name")
-	runtime.RequireAt(errs, seen[1], at, "count")
-	runtime.RequireAt(errs, seen[2], at, "tags")
-	runtime.RequireAt(errs, seen[3], at, "meta")
+func checkItem(v *Item, at *bind.Path, errs *bind.FieldErrors, seen *[4]bool) {
+	bind.RequireAt(errs, seen[0], at, "name")
+	bind.RequireAt(errs, seen[1], at, "count")
+	bind.RequireAt(errs, seen[2], at, "tags")
+	bind.RequireAt(errs, seen[3], at, "meta")
 }
 
 // formItem reads an Item from a form body; members a form cannot carry stay absent.
-func formItem(in *runtime.Input, v *Item, errs *runtime.FieldErrors) {
+func formItem(in *bind.Input, v *Item, errs *bind.FieldErrors) {
 	var seen [4]bool
-	seen[0] = runtime.Form(in, errs, "name", runtime.ParseString[string], &v.Name)
-	seen[1] = runtime.Form(in, errs, "count", runtime.ParseInt[int], &v.Count)
-	seen[2] = runtime.FormSlice(in, errs, "tags", runtime.ParseString[string], &v.Tags)
-	body := runtime.Path{Key: "body"}
+	seen[0] = bind.Form(in, errs, "name", bind.ParseString[string], &v.Name)
+	seen[1] = bind.Form(in, errs, "count", bind.ParseInt[int], &v.Count)
+	seen[2] = bind.FormSlice(in, errs, "tags", bind.ParseString[string], &v.Tags)
+	body := bind.Path{Key: "body"}
 	checkItem(v, &body, errs, &seen)
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/bifrost-go/bifrost"
-	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 )
 
 // FuzzDecodeCreateItem feeds the generated decoder arbitrary bodies and
@@ -27,7 +27,7 @@ func FuzzDecodeCreateItem(f *testing.F) {
 			return
 		}
 		req := &bifrost.Request{Method: http.MethodPost, Header: http.Header{"Content-Type": {contentType}}, Query: q, Body: body}
-		in, err := runtime.NewInput(req)
+		in, err := bind.NewInput(req)
 		if err != nil {
 			return
 		}
@@ -39,7 +39,7 @@ func FuzzDecodeCreateItem(f *testing.F) {
 			}
 			return
 		}
-		if in.Kind != runtime.JSONBody {
+		if in.Kind != bind.JSONBody {
 			return
 		}
 		var members map[string]json.RawMessage

@@ -11,178 +11,200 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/jsonscan"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // Workflows returns the workflows of package quickstart, for runtime.Main or runtime.New.
 func Workflows() []*runtime.Workflow {
 	return []*runtime.Workflow{{
-		Name:        "handle_webhook",
-		Package:     "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:        "HandleWebhook",
-		Summary:     "HandleWebhook handles an incoming webhook.",
-		Description: "Any JSON object is accepted and acknowledged.",
-		Endpoint:    true,
-		Methods:     []string{"POST"},
-		Mode:        runtime.Sync,
-		Timeout:     1 * time.Minute,
-		Tags:        []string{"quickstart"},
-		Body:        runtime.BodyDecoded,
-		Operation:   `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Decode:      decodeHandleWebhook,
-		NewArgs: func() runtime.Args {
+		Spec: workflow.Spec{
+			Name:        "handle_webhook",
+			Package:     "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:        "HandleWebhook",
+			Summary:     "HandleWebhook handles an incoming webhook.",
+			Description: "Any JSON object is accepted and acknowledged.",
+			Endpoint:    true,
+			Methods:     []string{"POST"},
+			Mode:        workflow.Sync,
+			Timeout:     1 * time.Minute,
+			Tags:        []string{"quickstart"},
+			Body:        workflow.BodyDecoded,
+		},
+		Operation: `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
+		Decode:    decodeHandleWebhook,
+		NewArgs: func() bind.Args {
 			return new(handleWebhookArgs)
 		},
 	}, {
-		Name:      "secure_endpoint",
-		Package:   "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:      "SecureEndpoint",
-		Summary:   "SecureEndpoint requires authentication: an API key or a session token.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Tags:      []string{"quickstart"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "secure_endpoint",
+			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:     "SecureEndpoint",
+			Summary:  "SecureEndpoint requires authentication: an API key or a session token.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Tags:     []string{"quickstart"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
 		Decode:    decodeSecureEndpoint,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(secureEndpointArgs)
 		},
 	}, {
-		Name:      "github_webhook",
-		Package:   "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:      "GithubWebhook",
-		Summary:   "GithubWebhook is a public webhook for GitHub: it answers with the event's action.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Public:    true,
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Tags:      []string{"quickstart"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "github_webhook",
+			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:     "GithubWebhook",
+			Summary:  "GithubWebhook is a public webhook for GitHub: it answers with the event's action.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Public:   true,
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Tags:     []string{"quickstart"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/quickstart.GitHubEvent"}},"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"action":{"type":"string"}}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
 		Schemas:   openapiSchemas,
 		Decode:    decodeGithubWebhook,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(githubWebhookArgs)
 		},
 	}, {
-		Name:      "flexible_endpoint",
-		Package:   "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:      "FlexibleEndpoint",
-		Summary:   "FlexibleEndpoint accepts GET or POST: a query parameter, and an optional JSON body on POST.",
-		Endpoint:  true,
-		Methods:   []string{"GET", "POST"},
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Tags:      []string{"quickstart"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "flexible_endpoint",
+			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:     "FlexibleEndpoint",
+			Summary:  "FlexibleEndpoint accepts GET or POST: a query parameter, and an optional JSON body on POST.",
+			Endpoint: true,
+			Methods:  []string{"GET", "POST"},
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Tags:     []string{"quickstart"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"parameters":[{"name":"query","in":"query","schema":{"type":"string"}}],"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
 		Decode:    decodeFlexibleEndpoint,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(flexibleEndpointArgs)
 		},
 	}, {
-		Name:        "verified_webhook",
-		Package:     "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:        "VerifiedWebhook",
-		Summary:     "VerifiedWebhook checks an HMAC-SHA256 signature by hand, the way the Python page shows it, but correctly: over the raw body bytes as received (never a re-serialised payload) and in constant time.",
-		Description: "The verify= option\ndoes the same declaratively for the common senders.",
-		Endpoint:    true,
-		Methods:     []string{"POST"},
-		Public:      true,
-		Mode:        runtime.Sync,
-		Timeout:     1 * time.Minute,
-		Tags:        []string{"quickstart"},
-		Body:        runtime.BodyRaw,
-		Operation:   `{"requestBody":{"content":{"*/*":{"schema":{"type":"string","format":"binary"}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Decode:      decodeVerifiedWebhook,
-		NewArgs: func() runtime.Args {
+		Spec: workflow.Spec{
+			Name:        "verified_webhook",
+			Package:     "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:        "VerifiedWebhook",
+			Summary:     "VerifiedWebhook checks an HMAC-SHA256 signature by hand, the way the Python page shows it, but correctly: over the raw body bytes as received (never a re-serialised payload) and in constant time.",
+			Description: "The verify= option\ndoes the same declaratively for the common senders.",
+			Endpoint:    true,
+			Methods:     []string{"POST"},
+			Public:      true,
+			Mode:        workflow.Sync,
+			Timeout:     1 * time.Minute,
+			Tags:        []string{"quickstart"},
+			Body:        workflow.BodyRaw,
+		},
+		Operation: `{"requestBody":{"content":{"*/*":{"schema":{"type":"string","format":"binary"}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
+		Decode:    decodeVerifiedWebhook,
+		NewArgs: func() bind.Args {
 			return new(verifiedWebhookArgs)
 		},
 	}, {
-		Name:      "process_request",
-		Package:   "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:      "ProcessRequest",
-		Summary:   "ProcessRequest shows the request data a workflow receives: the JSON body and a query parameter.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Tags:      []string{"quickstart"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "process_request",
+			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:     "ProcessRequest",
+			Summary:  "ProcessRequest shows the request data a workflow receives: the JSON body and a query parameter.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Tags:     []string{"quickstart"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"parameters":[{"name":"query_param","in":"query","schema":{"type":"string"}}],"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
 		Decode:    decodeProcessRequest,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(processRequestArgs)
 		},
 	}, {
-		Name:      "json_response",
-		Package:   "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:      "JSONResponse",
-		Summary:   "JSONResponse returns a JSON document.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Tags:      []string{"quickstart"},
-		Body:      runtime.BodyIgnored,
+		Spec: workflow.Spec{
+			Name:     "json_response",
+			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:     "JSONResponse",
+			Summary:  "JSONResponse returns a JSON document.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Tags:     []string{"quickstart"},
+			Body:     workflow.BodyIgnored,
+		},
 		Operation: `{"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/quickstart.JSONResult"}}}}}}`,
 		Schemas:   openapiSchemas,
 		Decode:    decodeJSONResponse,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(jsonResponseArgs)
 		},
 	}, {
-		Name:      "custom_status",
-		Package:   "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:      "CustomStatus",
-		Summary:   "CustomStatus answers 201 Created: the Go form of Python's `return data, 201`.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Tags:      []string{"quickstart"},
-		Body:      runtime.BodyIgnored,
+		Spec: workflow.Spec{
+			Name:     "custom_status",
+			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:     "CustomStatus",
+			Summary:  "CustomStatus answers 201 Created: the Go form of Python's `return data, 201`.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Tags:     []string{"quickstart"},
+			Body:     workflow.BodyIgnored,
+		},
 		Operation: `{"responses":{"default":{"description":"The workflow's result, with the status it chose, or a problem.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
 		Decode:    decodeCustomStatus,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(customStatusArgs)
 		},
 	}, {
-		Name:        "long_running_task",
-		Package:     "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:        "LongRunningTask",
-		Summary:     "LongRunningTask runs durably in the background: the caller gets 202 with an execution id at once and reads the result from /api/executions/{id} (?wait=30s holds the answer until it ends).",
-		Description: "An accepted call survives a\ncrash of the server: it runs again when the server is back.",
-		Endpoint:    true,
-		Methods:     []string{"POST"},
-		Mode:        runtime.Async,
-		Timeout:     15 * time.Minute,
-		Tags:        []string{"quickstart"},
-		Body:        runtime.BodyDecoded,
-		Operation:   `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}}}`,
-		Decode:      decodeLongRunningTask,
-		NewArgs: func() runtime.Args {
+		Spec: workflow.Spec{
+			Name:        "long_running_task",
+			Package:     "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:        "LongRunningTask",
+			Summary:     "LongRunningTask runs durably in the background: the caller gets 202 with an execution id at once and reads the result from /api/executions/{id} (?wait=30s holds the answer until it ends).",
+			Description: "An accepted call survives a\ncrash of the server: it runs again when the server is back.",
+			Endpoint:    true,
+			Methods:     []string{"POST"},
+			Mode:        workflow.Async,
+			Timeout:     15 * time.Minute,
+			Tags:        []string{"quickstart"},
+			Body:        workflow.BodyDecoded,
+		},
+		Operation: `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}}}`,
+		Decode:    decodeLongRunningTask,
+		NewArgs: func() bind.Args {
 			return new(longRunningTaskArgs)
 		},
 	}, {
-		Name:      "slack_command",
-		Package:   "github.com/bifrost-go/bifrost/examples/quickstart",
-		Func:      "SlackCommand",
-		Summary:   "SlackCommand handles a Slack slash command and answers in the channel at once, as Slack expects.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Public:    true,
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Tags:      []string{"quickstart"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "slack_command",
+			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:     "SlackCommand",
+			Summary:  "SlackCommand handles a Slack slash command and answers in the channel at once, as Slack expects.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Public:   true,
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Tags:     []string{"quickstart"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/quickstart.SlashCommand"}},"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"command":{"type":"string"},"text":{"type":"string"},"user_name":{"type":"string"}},"required":["command","user_name"]}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
 		Schemas:   openapiSchemas,
 		Decode:    decodeSlackCommand,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(slackCommandArgs)
 		},
 	}}
@@ -202,17 +224,17 @@ type handleWebhookArgs struct {
 }
 
 // decodeHandleWebhook reads the inputs of HandleWebhook from a request.
-func decodeHandleWebhook(in *runtime.Input) (runtime.Args, error) {
+func decodeHandleWebhook(in *bind.Input) (bind.Args, error) {
 	var args handleWebhookArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
-			body := runtime.Path{Key: "body"}
-			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, valueErr)
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Payload); ok {
+			body := bind.Path{Key: "body"}
+			bind.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		args.Payload = in.FormMap()
 	}
 	if err := errs.Err(); err != nil {
@@ -222,12 +244,12 @@ func decodeHandleWebhook(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls HandleWebhook with the decoded inputs.
-func (args *handleWebhookArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *handleWebhookArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := HandleWebhook(ctx, args.Payload)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // secureEndpointArgs holds the decoded inputs of SecureEndpoint.
@@ -236,17 +258,17 @@ type secureEndpointArgs struct {
 }
 
 // decodeSecureEndpoint reads the inputs of SecureEndpoint from a request.
-func decodeSecureEndpoint(in *runtime.Input) (runtime.Args, error) {
+func decodeSecureEndpoint(in *bind.Input) (bind.Args, error) {
 	var args secureEndpointArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Data); ok {
-			body := runtime.Path{Key: "body"}
-			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, valueErr)
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Data); ok {
+			body := bind.Path{Key: "body"}
+			bind.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		args.Data = in.FormMap()
 	}
 	if err := errs.Err(); err != nil {
@@ -256,12 +278,12 @@ func decodeSecureEndpoint(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls SecureEndpoint with the decoded inputs.
-func (args *secureEndpointArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *secureEndpointArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := SecureEndpoint(ctx, args.Data)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // githubWebhookArgs holds the decoded inputs of GithubWebhook.
@@ -270,20 +292,20 @@ type githubWebhookArgs struct {
 }
 
 // decodeGithubWebhook reads the inputs of GithubWebhook from a request.
-func decodeGithubWebhook(in *runtime.Input) (runtime.Args, error) {
+func decodeGithubWebhook(in *bind.Input) (bind.Args, error) {
 	var args githubWebhookArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
-			body := runtime.Path{Key: "body"}
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Payload); ok {
+			body := bind.Path{Key: "body"}
 			validateGitHubEvent(in.Body(), &args.Payload, &body, &errs)
-			runtime.TypeError(&errs, valueErr)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		formGitHubEvent(in, &args.Payload, &errs)
-	case runtime.NoBody:
-		runtime.BodyRequired(&errs)
+	case bind.NoBody:
+		bind.BodyRequired(&errs)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -292,12 +314,12 @@ func decodeGithubWebhook(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls GithubWebhook with the decoded inputs.
-func (args *githubWebhookArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *githubWebhookArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := GithubWebhook(ctx, args.Payload)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // flexibleEndpointArgs holds the decoded inputs of FlexibleEndpoint.
@@ -307,22 +329,22 @@ type flexibleEndpointArgs struct {
 }
 
 // decodeFlexibleEndpoint reads the inputs of FlexibleEndpoint from a request.
-func decodeFlexibleEndpoint(in *runtime.Input) (runtime.Args, error) {
+func decodeFlexibleEndpoint(in *bind.Input) (bind.Args, error) {
 	var args flexibleEndpointArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	var query string
-	hasQuery := runtime.Query(in, &errs, "query", runtime.ParseString[string], &query)
+	hasQuery := bind.Query(in, &errs, "query", bind.ParseString[string], &query)
 	if hasQuery {
 		args.Query = &query
 	}
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
-			body := runtime.Path{Key: "body"}
-			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, valueErr)
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Payload); ok {
+			body := bind.Path{Key: "body"}
+			bind.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		args.Payload = in.FormMap()
 	}
 	if err := errs.Err(); err != nil {
@@ -332,12 +354,12 @@ func decodeFlexibleEndpoint(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls FlexibleEndpoint with the decoded inputs.
-func (args *flexibleEndpointArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *flexibleEndpointArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := FlexibleEndpoint(ctx, args.Query, args.Payload)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // verifiedWebhookArgs holds the decoded inputs of VerifiedWebhook.
@@ -346,9 +368,9 @@ type verifiedWebhookArgs struct {
 }
 
 // decodeVerifiedWebhook reads the inputs of VerifiedWebhook from a request.
-func decodeVerifiedWebhook(in *runtime.Input) (runtime.Args, error) {
+func decodeVerifiedWebhook(in *bind.Input) (bind.Args, error) {
 	var args verifiedWebhookArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	args.Request = in.Request
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -357,12 +379,12 @@ func decodeVerifiedWebhook(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls VerifiedWebhook with the decoded inputs.
-func (args *verifiedWebhookArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *verifiedWebhookArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := VerifiedWebhook(ctx, args.Request)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // processRequestArgs holds the decoded inputs of ProcessRequest.
@@ -372,20 +394,20 @@ type processRequestArgs struct {
 }
 
 // decodeProcessRequest reads the inputs of ProcessRequest from a request.
-func decodeProcessRequest(in *runtime.Input) (runtime.Args, error) {
+func decodeProcessRequest(in *bind.Input) (bind.Args, error) {
 	var args processRequestArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Body); ok {
-			body := runtime.Path{Key: "body"}
-			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, valueErr)
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Body); ok {
+			body := bind.Path{Key: "body"}
+			bind.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		args.Body = in.FormMap()
 	}
-	runtime.Query(in, &errs, "query_param", runtime.ParseString[string], &args.QueryParam)
+	bind.Query(in, &errs, "query_param", bind.ParseString[string], &args.QueryParam)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -393,21 +415,21 @@ func decodeProcessRequest(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls ProcessRequest with the decoded inputs.
-func (args *processRequestArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *processRequestArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := ProcessRequest(ctx, args.Body, args.QueryParam)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // jsonResponseArgs holds the decoded inputs of JSONResponse.
 type jsonResponseArgs struct{}
 
 // decodeJSONResponse reads the inputs of JSONResponse from a request.
-func decodeJSONResponse(in *runtime.Input) (runtime.Args, error) {
+func decodeJSONResponse(in *bind.Input) (bind.Args, error) {
 	var args jsonResponseArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -415,21 +437,21 @@ func decodeJSONResponse(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls JSONResponse with the decoded inputs.
-func (args *jsonResponseArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *jsonResponseArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := JSONResponse(ctx)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // customStatusArgs holds the decoded inputs of CustomStatus.
 type customStatusArgs struct{}
 
 // decodeCustomStatus reads the inputs of CustomStatus from a request.
-func decodeCustomStatus(in *runtime.Input) (runtime.Args, error) {
+func decodeCustomStatus(in *bind.Input) (bind.Args, error) {
 	var args customStatusArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -437,12 +459,12 @@ func decodeCustomStatus(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls CustomStatus with the decoded inputs.
-func (args *customStatusArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *customStatusArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, status, err := CustomStatus(ctx)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(status, result), nil
+	return bind.JSON(status, result), nil
 }
 
 // longRunningTaskArgs holds the decoded inputs of LongRunningTask.
@@ -451,17 +473,17 @@ type longRunningTaskArgs struct {
 }
 
 // decodeLongRunningTask reads the inputs of LongRunningTask from a request.
-func decodeLongRunningTask(in *runtime.Input) (runtime.Args, error) {
+func decodeLongRunningTask(in *bind.Input) (bind.Args, error) {
 	var args longRunningTaskArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Data); ok {
-			body := runtime.Path{Key: "body"}
-			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, valueErr)
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Data); ok {
+			body := bind.Path{Key: "body"}
+			bind.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		args.Data = in.FormMap()
 	}
 	if err := errs.Err(); err != nil {
@@ -471,12 +493,12 @@ func decodeLongRunningTask(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls LongRunningTask with the decoded inputs.
-func (args *longRunningTaskArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *longRunningTaskArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := LongRunningTask(ctx, args.Data)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // slackCommandArgs holds the decoded inputs of SlackCommand.
@@ -485,20 +507,20 @@ type slackCommandArgs struct {
 }
 
 // decodeSlackCommand reads the inputs of SlackCommand from a request.
-func decodeSlackCommand(in *runtime.Input) (runtime.Args, error) {
+func decodeSlackCommand(in *bind.Input) (bind.Args, error) {
 	var args slackCommandArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Payload); ok {
-			body := runtime.Path{Key: "body"}
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Payload); ok {
+			body := bind.Path{Key: "body"}
 			validateSlashCommand(in.Body(), &args.Payload, &body, &errs)
-			runtime.TypeError(&errs, valueErr)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		formSlashCommand(in, &args.Payload, &errs)
-	case runtime.NoBody:
-		runtime.BodyRequired(&errs)
+	case bind.NoBody:
+		bind.BodyRequired(&errs)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -507,76 +529,76 @@ func decodeSlackCommand(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls SlackCommand with the decoded inputs.
-func (args *slackCommandArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *slackCommandArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := SlackCommand(ctx, args.Payload)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // validateGitHubEvent checks a GitHubEvent decoded from raw: the kind of every value, required members and rules.
-func validateGitHubEvent(raw []byte, v *GitHubEvent, at *runtime.Path, errs *runtime.FieldErrors) {
-	if !runtime.CheckKind(errs, raw, jsonscan.Object, at) {
+func validateGitHubEvent(raw []byte, v *GitHubEvent, at *bind.Path, errs *bind.FieldErrors) {
+	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
 	}
 	for it := jsonscan.Members(raw); it.Next(); {
-		if runtime.IsNull(it.Value()) {
+		if bind.IsNull(it.Value()) {
 			continue
 		}
 		switch {
 		case it.KeyIs("action"):
-			member := runtime.Path{Parent: at, Key: "action"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "action"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		}
 	}
 }
 
 // formGitHubEvent reads a GitHubEvent from a form body; members a form cannot carry stay absent.
-func formGitHubEvent(in *runtime.Input, v *GitHubEvent, errs *runtime.FieldErrors) {
-	runtime.Form(in, errs, "action", runtime.ParseString[string], &v.Action)
+func formGitHubEvent(in *bind.Input, v *GitHubEvent, errs *bind.FieldErrors) {
+	bind.Form(in, errs, "action", bind.ParseString[string], &v.Action)
 }
 
 // validateSlashCommand checks a SlashCommand decoded from raw: the kind of every value, required members and rules.
-func validateSlashCommand(raw []byte, v *SlashCommand, at *runtime.Path, errs *runtime.FieldErrors) {
-	if !runtime.CheckKind(errs, raw, jsonscan.Object, at) {
+func validateSlashCommand(raw []byte, v *SlashCommand, at *bind.Path, errs *bind.FieldErrors) {
+	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
 	}
 	var seen [3]bool
 	for it := jsonscan.Members(raw); it.Next(); {
-		if runtime.IsNull(it.Value()) {
+		if bind.IsNull(it.Value()) {
 			continue
 		}
 		switch {
 		case it.KeyIs("command"):
 			seen[0] = true
-			member := runtime.Path{Parent: at, Key: "command"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "command"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("text"):
 			seen[1] = true
-			member := runtime.Path{Parent: at, Key: "text"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "text"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("user_name"):
 			seen[2] = true
-			member := runtime.Path{Parent: at, Key: "user_name"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "user_name"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		}
 	}
 	checkSlashCommand(v, at, errs, &seen)
 }
 
 // checkSlashCommand reports the required members missing from a SlashCommand and the rules its values break.
-func checkSlashCommand(v *SlashCommand, at *runtime.Path, errs *runtime.FieldErrors, seen *[3]bool) {
-	runtime.RequireAt(errs, seen[0], at, "command")
-	runtime.RequireAt(errs, seen[2], at, "user_name")
+func checkSlashCommand(v *SlashCommand, at *bind.Path, errs *bind.FieldErrors, seen *[3]bool) {
+	bind.RequireAt(errs, seen[0], at, "command")
+	bind.RequireAt(errs, seen[2], at, "user_name")
 }
 
 // formSlashCommand reads a SlashCommand from a form body; members a form cannot carry stay absent.
-func formSlashCommand(in *runtime.Input, v *SlashCommand, errs *runtime.FieldErrors) {
+func formSlashCommand(in *bind.Input, v *SlashCommand, errs *bind.FieldErrors) {
 	var seen [3]bool
-	seen[0] = runtime.Form(in, errs, "command", runtime.ParseString[string], &v.Command)
-	seen[1] = runtime.Form(in, errs, "text", runtime.ParseString[string], &v.Text)
-	seen[2] = runtime.Form(in, errs, "user_name", runtime.ParseString[string], &v.UserName)
-	body := runtime.Path{Key: "body"}
+	seen[0] = bind.Form(in, errs, "command", bind.ParseString[string], &v.Command)
+	seen[1] = bind.Form(in, errs, "text", bind.ParseString[string], &v.Text)
+	seen[2] = bind.Form(in, errs, "user_name", bind.ParseString[string], &v.UserName)
+	body := bind.Path{Key: "body"}
 	checkSlashCommand(v, &body, errs, &seen)
 }

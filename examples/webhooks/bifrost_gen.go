@@ -11,103 +11,115 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/jsonscan"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // Workflows returns the workflows of package webhooks, for runtime.Main or runtime.New.
 func Workflows() []*runtime.Workflow {
 	return []*runtime.Workflow{{
-		Name:      "github_push",
-		Package:   "github.com/bifrost-go/bifrost/examples/webhooks",
-		Func:      "GitHubPush",
-		Summary:   "GitHubPush receives GitHub push events signed with X-Hub-Signature-256.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Public:    true,
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Verify:    &runtime.Verify{Kind: "github", Secret: "github_webhook_secret", SignatureHeader: ""},
-		Tags:      []string{"webhooks"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "github_push",
+			Package:  "github.com/bifrost-go/bifrost/examples/webhooks",
+			Func:     "GitHubPush",
+			Summary:  "GitHubPush receives GitHub push events signed with X-Hub-Signature-256.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Public:   true,
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Verify:   &workflow.Verify{Kind: "github", Secret: "github_webhook_secret", SignatureHeader: ""},
+			Tags:     []string{"webhooks"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/webhooks.PushEvent"}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}}}}`,
 		Schemas:   openapiSchemas,
 		Decode:    decodeGitHubPush,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(gitHubPushArgs)
 		},
 	}, {
-		Name:      "stripe_events",
-		Package:   "github.com/bifrost-go/bifrost/examples/webhooks",
-		Func:      "StripeEvents",
-		Summary:   "StripeEvents receives Stripe events signed with Stripe-Signature (several v1 signatures during a secret roll; five minutes of tolerance).",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Public:    true,
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Verify:    &runtime.Verify{Kind: "stripe", Secret: "stripe_webhook_secret", SignatureHeader: ""},
-		Tags:      []string{"webhooks"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "stripe_events",
+			Package:  "github.com/bifrost-go/bifrost/examples/webhooks",
+			Func:     "StripeEvents",
+			Summary:  "StripeEvents receives Stripe events signed with Stripe-Signature (several v1 signatures during a secret roll; five minutes of tolerance).",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Public:   true,
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Verify:   &workflow.Verify{Kind: "stripe", Secret: "stripe_webhook_secret", SignatureHeader: ""},
+			Tags:     []string{"webhooks"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/webhooks.StripeEvent"}},"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"id":{"type":"string"},"type":{"type":"string"}},"required":["id","type"]}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{"type":"boolean"}}}}}}}`,
 		Schemas:   openapiSchemas,
 		Decode:    decodeStripeEvents,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(stripeEventsArgs)
 		},
 	}, {
-		Name:      "slack_slash_command",
-		Package:   "github.com/bifrost-go/bifrost/examples/webhooks",
-		Func:      "SlackCommand",
-		Summary:   "SlackCommand answers a Slack slash command signed with X-Slack-Signature over \"v0:\" + timestamp + \":\" + the form body as sent.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Public:    true,
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Verify:    &runtime.Verify{Kind: "slack", Secret: "slack_signing_secret", SignatureHeader: ""},
-		Tags:      []string{"webhooks"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "slack_slash_command",
+			Package:  "github.com/bifrost-go/bifrost/examples/webhooks",
+			Func:     "SlackCommand",
+			Summary:  "SlackCommand answers a Slack slash command signed with X-Slack-Signature over \"v0:\" + timestamp + \":\" + the form body as sent.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Public:   true,
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Verify:   &workflow.Verify{Kind: "slack", Secret: "slack_signing_secret", SignatureHeader: ""},
+			Tags:     []string{"webhooks"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/webhooks.SlashCommand"}},"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"command":{"type":"string"},"text":{"type":"string"},"user_name":{"type":"string"}},"required":["command","user_name"]}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}}}}`,
 		Schemas:   openapiSchemas,
 		Decode:    decodeSlackCommand,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(slackCommandArgs)
 		},
 	}, {
-		Name:      "standard_receiver",
-		Package:   "github.com/bifrost-go/bifrost/examples/webhooks",
-		Func:      "StandardReceiver",
-		Summary:   "StandardReceiver receives Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature; whsec_ secrets), as sent by Svix and others.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Public:    true,
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Verify:    &runtime.Verify{Kind: "standard", Secret: "standard_webhook_secret", SignatureHeader: ""},
-		Tags:      []string{"webhooks"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "standard_receiver",
+			Package:  "github.com/bifrost-go/bifrost/examples/webhooks",
+			Func:     "StandardReceiver",
+			Summary:  "StandardReceiver receives Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature; whsec_ secrets), as sent by Svix and others.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Public:   true,
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Verify:   &workflow.Verify{Kind: "standard", Secret: "standard_webhook_secret", SignatureHeader: ""},
+			Tags:     []string{"webhooks"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/webhooks.StandardEvent"}}}},"responses":{"204":{"description":"Done: the workflow returned no error."}}}`,
 		Schemas:   openapiSchemas,
 		Decode:    decodeStandardReceiver,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(standardReceiverArgs)
 		},
 	}, {
-		Name:      "signed_alert",
-		Package:   "github.com/bifrost-go/bifrost/examples/webhooks",
-		Func:      "SignedAlert",
-		Summary:   "SignedAlert receives a generic HMAC-SHA256 signature in a header of the sender's choosing.",
-		Endpoint:  true,
-		Methods:   []string{"POST"},
-		Public:    true,
-		Mode:      runtime.Sync,
-		Timeout:   1 * time.Minute,
-		Verify:    &runtime.Verify{Kind: "hmac-sha256", Secret: "alerts_secret", SignatureHeader: "X-Alert-Signature"},
-		Tags:      []string{"webhooks"},
-		Body:      runtime.BodyDecoded,
+		Spec: workflow.Spec{
+			Name:     "signed_alert",
+			Package:  "github.com/bifrost-go/bifrost/examples/webhooks",
+			Func:     "SignedAlert",
+			Summary:  "SignedAlert receives a generic HMAC-SHA256 signature in a header of the sender's choosing.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Public:   true,
+			Mode:     workflow.Sync,
+			Timeout:  1 * time.Minute,
+			Verify:   &workflow.Verify{Kind: "hmac-sha256", Secret: "alerts_secret", SignatureHeader: "X-Alert-Signature"},
+			Tags:     []string{"webhooks"},
+			Body:     workflow.BodyDecoded,
+		},
 		Operation: `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"204":{"description":"Done: the workflow returned no error."}}}`,
 		Decode:    decodeSignedAlert,
-		NewArgs: func() runtime.Args {
+		NewArgs: func() bind.Args {
 			return new(signedAlertArgs)
 		},
 	}}
@@ -128,20 +140,20 @@ type gitHubPushArgs struct {
 }
 
 // decodeGitHubPush reads the inputs of GitHubPush from a request.
-func decodeGitHubPush(in *runtime.Input) (runtime.Args, error) {
+func decodeGitHubPush(in *bind.Input) (bind.Args, error) {
 	var args gitHubPushArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Event); ok {
-			body := runtime.Path{Key: "body"}
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Event); ok {
+			body := bind.Path{Key: "body"}
 			validatePushEvent(in.Body(), &args.Event, &body, &errs)
-			runtime.TypeError(&errs, valueErr)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		formPushEvent(in, &args.Event, &errs)
-	case runtime.NoBody:
-		runtime.BodyRequired(&errs)
+	case bind.NoBody:
+		bind.BodyRequired(&errs)
 	}
 	args.Header = in.Request.Header
 	if err := errs.Err(); err != nil {
@@ -151,12 +163,12 @@ func decodeGitHubPush(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls GitHubPush with the decoded inputs.
-func (args *gitHubPushArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *gitHubPushArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := GitHubPush(ctx, args.Event, args.Header)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // stripeEventsArgs holds the decoded inputs of StripeEvents.
@@ -165,20 +177,20 @@ type stripeEventsArgs struct {
 }
 
 // decodeStripeEvents reads the inputs of StripeEvents from a request.
-func decodeStripeEvents(in *runtime.Input) (runtime.Args, error) {
+func decodeStripeEvents(in *bind.Input) (bind.Args, error) {
 	var args stripeEventsArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Event); ok {
-			body := runtime.Path{Key: "body"}
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Event); ok {
+			body := bind.Path{Key: "body"}
 			validateStripeEvent(in.Body(), &args.Event, &body, &errs)
-			runtime.TypeError(&errs, valueErr)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		formStripeEvent(in, &args.Event, &errs)
-	case runtime.NoBody:
-		runtime.BodyRequired(&errs)
+	case bind.NoBody:
+		bind.BodyRequired(&errs)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -187,12 +199,12 @@ func decodeStripeEvents(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls StripeEvents with the decoded inputs.
-func (args *stripeEventsArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *stripeEventsArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := StripeEvents(ctx, args.Event)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // slackCommandArgs holds the decoded inputs of SlackCommand.
@@ -201,20 +213,20 @@ type slackCommandArgs struct {
 }
 
 // decodeSlackCommand reads the inputs of SlackCommand from a request.
-func decodeSlackCommand(in *runtime.Input) (runtime.Args, error) {
+func decodeSlackCommand(in *bind.Input) (bind.Args, error) {
 	var args slackCommandArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Cmd); ok {
-			body := runtime.Path{Key: "body"}
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Cmd); ok {
+			body := bind.Path{Key: "body"}
 			validateSlashCommand(in.Body(), &args.Cmd, &body, &errs)
-			runtime.TypeError(&errs, valueErr)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		formSlashCommand(in, &args.Cmd, &errs)
-	case runtime.NoBody:
-		runtime.BodyRequired(&errs)
+	case bind.NoBody:
+		bind.BodyRequired(&errs)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -223,12 +235,12 @@ func decodeSlackCommand(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls SlackCommand with the decoded inputs.
-func (args *slackCommandArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *slackCommandArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	result, err := SlackCommand(ctx, args.Cmd)
 	if err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.JSON(http.StatusOK, result), nil
+	return bind.JSON(http.StatusOK, result), nil
 }
 
 // standardReceiverArgs holds the decoded inputs of StandardReceiver.
@@ -237,20 +249,20 @@ type standardReceiverArgs struct {
 }
 
 // decodeStandardReceiver reads the inputs of StandardReceiver from a request.
-func decodeStandardReceiver(in *runtime.Input) (runtime.Args, error) {
+func decodeStandardReceiver(in *bind.Input) (bind.Args, error) {
 	var args standardReceiverArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Event); ok {
-			body := runtime.Path{Key: "body"}
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Event); ok {
+			body := bind.Path{Key: "body"}
 			validateStandardEvent(in.Body(), &args.Event, &body, &errs)
-			runtime.TypeError(&errs, valueErr)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		formStandardEvent(in, &args.Event, &errs)
-	case runtime.NoBody:
-		runtime.BodyRequired(&errs)
+	case bind.NoBody:
+		bind.BodyRequired(&errs)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -259,11 +271,11 @@ func decodeStandardReceiver(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls StandardReceiver with the decoded inputs.
-func (args *standardReceiverArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *standardReceiverArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	if err := StandardReceiver(ctx, args.Event); err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.NoContent(), nil
+	return bind.NoContent(), nil
 }
 
 // signedAlertArgs holds the decoded inputs of SignedAlert.
@@ -272,17 +284,17 @@ type signedAlertArgs struct {
 }
 
 // decodeSignedAlert reads the inputs of SignedAlert from a request.
-func decodeSignedAlert(in *runtime.Input) (runtime.Args, error) {
+func decodeSignedAlert(in *bind.Input) (bind.Args, error) {
 	var args signedAlertArgs
-	var errs runtime.FieldErrors
+	var errs bind.FieldErrors
 	switch in.Kind {
-	case runtime.JSONBody:
-		if ok, valueErr := runtime.UnmarshalBody(in, &errs, &args.Alert); ok {
-			body := runtime.Path{Key: "body"}
-			runtime.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
-			runtime.TypeError(&errs, valueErr)
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Alert); ok {
+			body := bind.Path{Key: "body"}
+			bind.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
+			bind.TypeError(&errs, valueErr)
 		}
-	case runtime.FormBody:
+	case bind.FormBody:
 		args.Alert = in.FormMap()
 	}
 	if err := errs.Err(); err != nil {
@@ -292,35 +304,35 @@ func decodeSignedAlert(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke calls SignedAlert with the decoded inputs.
-func (args *signedAlertArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (args *signedAlertArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	if err := SignedAlert(ctx, args.Alert); err != nil {
-		return runtime.Result{}, err
+		return bind.Result{}, err
 	}
-	return runtime.NoContent(), nil
+	return bind.NoContent(), nil
 }
 
 // validatePushEvent checks a PushEvent decoded from raw: the kind of every value, required members and rules.
-func validatePushEvent(raw []byte, v *PushEvent, at *runtime.Path, errs *runtime.FieldErrors) {
-	if !runtime.CheckKind(errs, raw, jsonscan.Object, at) {
+func validatePushEvent(raw []byte, v *PushEvent, at *bind.Path, errs *bind.FieldErrors) {
+	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
 	}
 	var seen [3]bool
 	for it := jsonscan.Members(raw); it.Next(); {
-		if runtime.IsNull(it.Value()) {
+		if bind.IsNull(it.Value()) {
 			continue
 		}
 		switch {
 		case it.KeyIs("ref"):
 			seen[0] = true
-			member := runtime.Path{Parent: at, Key: "ref"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "ref"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("after"):
 			seen[1] = true
-			member := runtime.Path{Parent: at, Key: "after"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "after"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("repository"):
 			seen[2] = true
-			member := runtime.Path{Parent: at, Key: "repository"}
+			member := bind.Path{Parent: at, Key: "repository"}
 			validateObject(it.Value(), &v.Repository, &member, errs)
 		}
 	}
@@ -328,162 +340,162 @@ func validatePushEvent(raw []byte, v *PushEvent, at *runtime.Path, errs *runtime
 }
 
 // checkPushEvent reports the required members missing from a PushEvent and the rules its values break.
-func checkPushEvent(v *PushEvent, at *runtime.Path, errs *runtime.FieldErrors, seen *[3]bool) {
-	runtime.RequireAt(errs, seen[0], at, "ref")
-	runtime.RequireAt(errs, seen[2], at, "repository")
+func checkPushEvent(v *PushEvent, at *bind.Path, errs *bind.FieldErrors, seen *[3]bool) {
+	bind.RequireAt(errs, seen[0], at, "ref")
+	bind.RequireAt(errs, seen[2], at, "repository")
 }
 
 // formPushEvent reads a PushEvent from a form body; members a form cannot carry stay absent.
-func formPushEvent(in *runtime.Input, v *PushEvent, errs *runtime.FieldErrors) {
+func formPushEvent(in *bind.Input, v *PushEvent, errs *bind.FieldErrors) {
 	var seen [3]bool
-	seen[0] = runtime.Form(in, errs, "ref", runtime.ParseString[string], &v.Ref)
-	seen[1] = runtime.Form(in, errs, "after", runtime.ParseString[string], &v.After)
-	body := runtime.Path{Key: "body"}
+	seen[0] = bind.Form(in, errs, "ref", bind.ParseString[string], &v.Ref)
+	seen[1] = bind.Form(in, errs, "after", bind.ParseString[string], &v.After)
+	body := bind.Path{Key: "body"}
 	checkPushEvent(v, &body, errs, &seen)
 }
 
 // validateStripeEvent checks a StripeEvent decoded from raw: the kind of every value, required members and rules.
-func validateStripeEvent(raw []byte, v *StripeEvent, at *runtime.Path, errs *runtime.FieldErrors) {
-	if !runtime.CheckKind(errs, raw, jsonscan.Object, at) {
+func validateStripeEvent(raw []byte, v *StripeEvent, at *bind.Path, errs *bind.FieldErrors) {
+	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
 	}
 	var seen [3]bool
 	for it := jsonscan.Members(raw); it.Next(); {
-		if runtime.IsNull(it.Value()) {
+		if bind.IsNull(it.Value()) {
 			continue
 		}
 		switch {
 		case it.KeyIs("id"):
 			seen[0] = true
-			member := runtime.Path{Parent: at, Key: "id"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "id"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("type"):
 			seen[1] = true
-			member := runtime.Path{Parent: at, Key: "type"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "type"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("data"):
 			seen[2] = true
-			member := runtime.Path{Parent: at, Key: "data"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.Object, &member)
+			member := bind.Path{Parent: at, Key: "data"}
+			bind.CheckKind(errs, it.Value(), jsonscan.Object, &member)
 		}
 	}
 	checkStripeEvent(v, at, errs, &seen)
 }
 
 // checkStripeEvent reports the required members missing from a StripeEvent and the rules its values break.
-func checkStripeEvent(v *StripeEvent, at *runtime.Path, errs *runtime.FieldErrors, seen *[3]bool) {
-	runtime.RequireAt(errs, seen[0], at, "id")
-	runtime.RequireAt(errs, seen[1], at, "type")
+func checkStripeEvent(v *StripeEvent, at *bind.Path, errs *bind.FieldErrors, seen *[3]bool) {
+	bind.RequireAt(errs, seen[0], at, "id")
+	bind.RequireAt(errs, seen[1], at, "type")
 }
 
 // formStripeEvent reads a StripeEvent from a form body; members a form cannot carry stay absent.
-func formStripeEvent(in *runtime.Input, v *StripeEvent, errs *runtime.FieldErrors) {
+func formStripeEvent(in *bind.Input, v *StripeEvent, errs *bind.FieldErrors) {
 	var seen [3]bool
-	seen[0] = runtime.Form(in, errs, "id", runtime.ParseString[string], &v.ID)
-	seen[1] = runtime.Form(in, errs, "type", runtime.ParseString[string], &v.Type)
-	body := runtime.Path{Key: "body"}
+	seen[0] = bind.Form(in, errs, "id", bind.ParseString[string], &v.ID)
+	seen[1] = bind.Form(in, errs, "type", bind.ParseString[string], &v.Type)
+	body := bind.Path{Key: "body"}
 	checkStripeEvent(v, &body, errs, &seen)
 }
 
 // validateSlashCommand checks a SlashCommand decoded from raw: the kind of every value, required members and rules.
-func validateSlashCommand(raw []byte, v *SlashCommand, at *runtime.Path, errs *runtime.FieldErrors) {
-	if !runtime.CheckKind(errs, raw, jsonscan.Object, at) {
+func validateSlashCommand(raw []byte, v *SlashCommand, at *bind.Path, errs *bind.FieldErrors) {
+	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
 	}
 	var seen [3]bool
 	for it := jsonscan.Members(raw); it.Next(); {
-		if runtime.IsNull(it.Value()) {
+		if bind.IsNull(it.Value()) {
 			continue
 		}
 		switch {
 		case it.KeyIs("command"):
 			seen[0] = true
-			member := runtime.Path{Parent: at, Key: "command"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "command"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("text"):
 			seen[1] = true
-			member := runtime.Path{Parent: at, Key: "text"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "text"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("user_name"):
 			seen[2] = true
-			member := runtime.Path{Parent: at, Key: "user_name"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "user_name"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		}
 	}
 	checkSlashCommand(v, at, errs, &seen)
 }
 
 // checkSlashCommand reports the required members missing from a SlashCommand and the rules its values break.
-func checkSlashCommand(v *SlashCommand, at *runtime.Path, errs *runtime.FieldErrors, seen *[3]bool) {
-	runtime.RequireAt(errs, seen[0], at, "command")
-	runtime.RequireAt(errs, seen[2], at, "user_name")
+func checkSlashCommand(v *SlashCommand, at *bind.Path, errs *bind.FieldErrors, seen *[3]bool) {
+	bind.RequireAt(errs, seen[0], at, "command")
+	bind.RequireAt(errs, seen[2], at, "user_name")
 }
 
 // formSlashCommand reads a SlashCommand from a form body; members a form cannot carry stay absent.
-func formSlashCommand(in *runtime.Input, v *SlashCommand, errs *runtime.FieldErrors) {
+func formSlashCommand(in *bind.Input, v *SlashCommand, errs *bind.FieldErrors) {
 	var seen [3]bool
-	seen[0] = runtime.Form(in, errs, "command", runtime.ParseString[string], &v.Command)
-	seen[1] = runtime.Form(in, errs, "text", runtime.ParseString[string], &v.Text)
-	seen[2] = runtime.Form(in, errs, "user_name", runtime.ParseString[string], &v.UserName)
-	body := runtime.Path{Key: "body"}
+	seen[0] = bind.Form(in, errs, "command", bind.ParseString[string], &v.Command)
+	seen[1] = bind.Form(in, errs, "text", bind.ParseString[string], &v.Text)
+	seen[2] = bind.Form(in, errs, "user_name", bind.ParseString[string], &v.UserName)
+	body := bind.Path{Key: "body"}
 	checkSlashCommand(v, &body, errs, &seen)
 }
 
 // validateStandardEvent checks a StandardEvent decoded from raw: the kind of every value, required members and rules.
-func validateStandardEvent(raw []byte, v *StandardEvent, at *runtime.Path, errs *runtime.FieldErrors) {
-	if !runtime.CheckKind(errs, raw, jsonscan.Object, at) {
+func validateStandardEvent(raw []byte, v *StandardEvent, at *bind.Path, errs *bind.FieldErrors) {
+	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
 	}
 	var seen [2]bool
 	for it := jsonscan.Members(raw); it.Next(); {
-		if runtime.IsNull(it.Value()) {
+		if bind.IsNull(it.Value()) {
 			continue
 		}
 		switch {
 		case it.KeyIs("type"):
 			seen[0] = true
-			member := runtime.Path{Parent: at, Key: "type"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "type"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		case it.KeyIs("data"):
 			seen[1] = true
-			member := runtime.Path{Parent: at, Key: "data"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.Object, &member)
+			member := bind.Path{Parent: at, Key: "data"}
+			bind.CheckKind(errs, it.Value(), jsonscan.Object, &member)
 		}
 	}
 	checkStandardEvent(v, at, errs, &seen)
 }
 
 // checkStandardEvent reports the required members missing from a StandardEvent and the rules its values break.
-func checkStandardEvent(v *StandardEvent, at *runtime.Path, errs *runtime.FieldErrors, seen *[2]bool) {
-	runtime.RequireAt(errs, seen[0], at, "type")
-	runtime.RequireAt(errs, seen[1], at, "data")
+func checkStandardEvent(v *StandardEvent, at *bind.Path, errs *bind.FieldErrors, seen *[2]bool) {
+	bind.RequireAt(errs, seen[0], at, "type")
+	bind.RequireAt(errs, seen[1], at, "data")
 }
 
 // formStandardEvent reads a StandardEvent from a form body; members a form cannot carry stay absent.
-func formStandardEvent(in *runtime.Input, v *StandardEvent, errs *runtime.FieldErrors) {
+func formStandardEvent(in *bind.Input, v *StandardEvent, errs *bind.FieldErrors) {
 	var seen [2]bool
-	seen[0] = runtime.Form(in, errs, "type", runtime.ParseString[string], &v.Type)
-	body := runtime.Path{Key: "body"}
+	seen[0] = bind.Form(in, errs, "type", bind.ParseString[string], &v.Type)
+	body := bind.Path{Key: "body"}
 	checkStandardEvent(v, &body, errs, &seen)
 }
 
 // validateObject checks an Object decoded from raw: the kind of every value, required members and rules.
 func validateObject(raw []byte, v *struct {
 	FullName string `json:"full_name"`
-}, at *runtime.Path, errs *runtime.FieldErrors) {
-	if !runtime.CheckKind(errs, raw, jsonscan.Object, at) {
+}, at *bind.Path, errs *bind.FieldErrors) {
+	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
 	}
 	var seen [1]bool
 	for it := jsonscan.Members(raw); it.Next(); {
-		if runtime.IsNull(it.Value()) {
+		if bind.IsNull(it.Value()) {
 			continue
 		}
 		switch {
 		case it.KeyIs("full_name"):
 			seen[0] = true
-			member := runtime.Path{Parent: at, Key: "full_name"}
-			runtime.CheckKind(errs, it.Value(), jsonscan.String, &member)
+			member := bind.Path{Parent: at, Key: "full_name"}
+			bind.CheckKind(errs, it.Value(), jsonscan.String, &member)
 		}
 	}
 	checkObject(v, at, errs, &seen)
@@ -492,6 +504,6 @@ func validateObject(raw []byte, v *struct {
 // checkObject reports the required members missing from an Object and the rules its values break.
 func checkObject(v *struct {
 	FullName string `json:"full_name"`
-}, at *runtime.Path, errs *runtime.FieldErrors, seen *[1]bool) {
-	runtime.RequireAt(errs, seen[0], at, "full_name")
+}, at *bind.Path, errs *bind.FieldErrors, seen *[1]bool) {
+	bind.RequireAt(errs, seen[0], at, "full_name")
 }

@@ -13,24 +13,28 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime"
+	"github.com/bifrost-go/bifrost/runtime/bind"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 func main() { runtime.Main(workflows()...) }
 
 func workflows() []*runtime.Workflow {
 	return []*runtime.Workflow{{
-		Name:     "sleepy",
-		Package:  "github.com/bifrost-go/bifrost/runtime/testdata/crashapp",
-		Func:     "Sleepy",
-		Summary:  "Sleep ms milliseconds, then answer the tag and the process that ran it",
-		Endpoint: true,
-		Methods:  []string{http.MethodPost},
-		Public:   true,
-		Mode:     runtime.Async,
-		Timeout:  time.Minute,
-		Body:     runtime.BodyDecoded,
-		Decode:   decodeSleepy,
-		NewArgs:  func() runtime.Args { return new(sleepyArgs) },
+		Spec: workflow.Spec{
+			Name:     "sleepy",
+			Package:  "github.com/bifrost-go/bifrost/runtime/testdata/crashapp",
+			Func:     "Sleepy",
+			Summary:  "Sleep ms milliseconds, then answer the tag and the process that ran it",
+			Endpoint: true,
+			Methods:  []string{http.MethodPost},
+			Public:   true,
+			Mode:     workflow.Async,
+			Timeout:  time.Minute,
+			Body:     workflow.BodyDecoded,
+		},
+		Decode:  decodeSleepy,
+		NewArgs: func() bind.Args { return new(sleepyArgs) },
 	}}
 }
 
@@ -49,9 +53,9 @@ type sleepyResult struct {
 	Ended   time.Time `json:"ended"`
 }
 
-func decodeSleepy(in *runtime.Input) (runtime.Args, error) {
+func decodeSleepy(in *bind.Input) (bind.Args, error) {
 	a := new(sleepyArgs)
-	if in.Kind == runtime.NoBody {
+	if in.Kind == bind.NoBody {
 		return a, nil
 	}
 	if err := json.Unmarshal(in.Body(), a); err != nil {
@@ -66,7 +70,7 @@ func decodeSleepy(in *runtime.Input) (runtime.Args, error) {
 }
 
 // Invoke sleeps MS milliseconds, or until ctx ends.
-func (a *sleepyArgs) Invoke(ctx context.Context) (runtime.Result, error) {
+func (a *sleepyArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	started := time.Now().UTC()
 	bifrost.Logger(ctx).Info("sleeping", "ms", a.MS, "tag", a.Tag, "pid", os.Getpid())
 	t := time.NewTimer(time.Duration(a.MS) * time.Millisecond)
@@ -74,7 +78,7 @@ func (a *sleepyArgs) Invoke(ctx context.Context) (runtime.Result, error) {
 	select {
 	case <-t.C:
 	case <-ctx.Done():
-		return runtime.Result{}, context.Cause(ctx)
+		return bind.Result{}, context.Cause(ctx)
 	}
-	return runtime.JSON(http.StatusOK, sleepyResult{Tag: a.Tag, MS: a.MS, PID: os.Getpid(), Started: started, Ended: time.Now().UTC()}), nil
+	return bind.JSON(http.StatusOK, sleepyResult{Tag: a.Tag, MS: a.MS, PID: os.Getpid(), Started: started, Ended: time.Now().UTC()}), nil
 }

@@ -1,4 +1,4 @@
-package runtime
+package bind
 
 import (
 	"mime"
@@ -30,16 +30,16 @@ type Input struct {
 // body. A form that cannot be parsed is a 400 problem.
 func NewInput(req *bifrost.Request) (*Input, error) {
 	in := new(Input)
-	if err := in.init(req, true); err != nil {
+	if err := in.Reset(req, true); err != nil {
 		return nil, err
 	}
 	return in, nil
 }
 
-// init fills in for req, in place, so the server can keep it in its
+// Reset fills in for req, in place, so the server can keep it in its
 // per-request state. A form is parsed only when parseForm is set: a workflow
 // that takes the raw bytes accepts any body, malformed forms included.
-func (in *Input) init(req *bifrost.Request, parseForm bool) error {
+func (in *Input) Reset(req *bifrost.Request, parseForm bool) error {
 	*in = Input{Request: req, Kind: bodyKind(req.Header.Get("Content-Type"), len(req.Body))}
 	if in.Kind != FormBody || !parseForm {
 		return nil

@@ -1,4 +1,4 @@
-package runtime
+package bind
 
 import (
 	"encoding/json"
