@@ -642,12 +642,12 @@ func testCredentialsNeverLogged(t *testing.T) {
 		leakWorkflow("async_block", workflow.Async, "block"),
 	)
 	ctx := context.Background()
-	k, key, err := createKey(ctx, s.store, nil, 0, "log test")
+	k, key, err := auth.CreateKey(ctx, s.store, nil, 0, "log test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, secret, _ := auth.ParseKey(key)
-	_, scoped, err := createKey(ctx, s.store, []string{"sync_ok"}, time.Hour, "scoped")
+	_, scoped, err := auth.CreateKey(ctx, s.store, []string{"sync_ok"}, time.Hour, "scoped")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func encryptionKey(t *testing.T) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-func cli(t *testing.T, args ...string) (int, string, string) {
+func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), append([]string{"app"}, args...), &out, &errOut, nil)
@@ -42,7 +42,7 @@ func TestConfigCommands(t *testing.T) {
 	t.Setenv("BIFROST_DB", db)
 	t.Setenv(secret.EnvKey, "")
 
-	if code, _, errOut := cli(t, "config", "set", "stripe_secret", "whsec_plain_value", "--secret"); code != 1 || !strings.Contains(errOut, secret.EnvKey) {
+	if code, _, errOut := runCLI(t, "config", "set", "stripe_secret", "whsec_plain_value", "--secret"); code != 1 || !strings.Contains(errOut, secret.EnvKey) {
 		t.Fatalf("a secret without an encryption key: exit %d %q", code, errOut)
 	}
 	oldKey := encryptionKey(t)
@@ -51,17 +51,17 @@ func TestConfigCommands(t *testing.T) {
 		{"config", "set", "stripe_secret", "whsec_plain_value", "--secret"},
 		{"config", "set", "api_url", "https://example.com"},
 	} {
-		if code, _, errOut := cli(t, args...); code != 0 {
+		if code, _, errOut := runCLI(t, args...); code != 0 {
 			t.Fatalf("%v: exit %d %s", args, code, errOut)
 		}
 	}
-	if _, out, _ := cli(t, "config", "get", "stripe_secret"); strings.TrimSpace(out) != masked {
+	if _, out, _ := runCLI(t, "config", "get", "stripe_secret"); strings.TrimSpace(out) != masked {
 		t.Fatalf("get shows a secret: %q", out)
 	}
-	if _, out, _ := cli(t, "config", "get", "stripe_secret", "--reveal"); strings.TrimSpace(out) != "whsec_plain_value" {
+	if _, out, _ := runCLI(t, "config", "get", "stripe_secret", "--reveal"); strings.TrimSpace(out) != "whsec_plain_value" {
 		t.Fatalf("get --reveal: %q", out)
 	}
-	if _, out, _ := cli(t, "config", "list"); strings.Contains(out, "whsec_plain_value") || !strings.Contains(out, "https://example.com") {
+	if _, out, _ := runCLI(t, "config", "list"); strings.Contains(out, "whsec_plain_value") || !strings.Contains(out, "https://example.com") {
 		t.Fatalf("list:\n%s", out)
 	}
 	for _, path := range []string{db, db + "-wal"} {
@@ -73,23 +73,23 @@ func TestConfigCommands(t *testing.T) {
 	// Rotation: the new key first, the old one after; rotate-key re-encrypts.
 	newKey := encryptionKey(t)
 	t.Setenv(secret.EnvKey, newKey+","+oldKey)
-	if code, out, errOut := cli(t, "config", "rotate-key"); code != 0 || !strings.Contains(out, "re-encrypted 1 secret") {
+	if code, out, errOut := runCLI(t, "config", "rotate-key"); code != 0 || !strings.Contains(out, "re-encrypted 1 secret") {
 		t.Fatalf("rotate-key: exit %d %s %s", code, out, errOut)
 	}
 	t.Setenv(secret.EnvKey, newKey)
-	if _, out, _ := cli(t, "config", "get", "stripe_secret", "--reveal"); strings.TrimSpace(out) != "whsec_plain_value" {
+	if _, out, _ := runCLI(t, "config", "get", "stripe_secret", "--reveal"); strings.TrimSpace(out) != "whsec_plain_value" {
 		t.Fatalf("after rotation: %q", out)
 	}
 	// A wrong key fails clearly, naming the key id it lacks, never the value.
 	t.Setenv(secret.EnvKey, encryptionKey(t))
-	code, out, errOut := cli(t, "config", "get", "stripe_secret", "--reveal")
+	code, out, errOut := runCLI(t, "config", "get", "stripe_secret", "--reveal")
 	if code != 1 || !strings.Contains(errOut, "does not hold") || strings.Contains(out+errOut, "whsec_plain_value") {
 		t.Fatalf("a wrong key: exit %d %q %q", code, out, errOut)
 	}
-	if code, _, _ := cli(t, "config", "delete", "api_url"); code != 0 {
+	if code, _, _ := runCLI(t, "config", "delete", "api_url"); code != 0 {
 		t.Fatal("delete")
 	}
-	if code, _, _ := cli(t, "config", "delete", "api_url"); code != 1 {
+	if code, _, _ := runCLI(t, "config", "delete", "api_url"); code != 1 {
 		t.Fatal("deleting a missing key succeeded")
 	}
 }

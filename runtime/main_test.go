@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +15,6 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/workflow"
-	"github.com/spf13/pflag"
 )
 
 // startServe runs serve on a free port and returns its base URL, its log and
@@ -192,51 +193,49 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
-func TestHelpNamesEnvTwins(t *testing.T) {
+func TestHelpNamesTheEnvironment(t *testing.T) {
 	var out bytes.Buffer
 	run(context.Background(), []string{"app", "serve", "--help"}, &out, &out, nil)
-	if !strings.Contains(out.String(), "BIFROST_ADDR") {
-		t.Errorf("help does not name BIFROST_ADDR:\n%s", out.String())
+	for _, name := range []string{"BIFROST_ADDR", "BIFROST_DB", "BIFROST_WORKERS"} {
+		if !strings.Contains(out.String(), name) {
+			t.Errorf("help does not name %s:\n%s", name, out.String())
+		}
 	}
 	if !strings.Contains(out.String(), "app serve") {
 		t.Errorf("help does not use the program's name:\n%s", out.String())
 	}
 }
 
-func TestEnvTwins(t *testing.T) {
-	newFlags := func() (*pflag.FlagSet, *string, *int) {
-		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-		return fs, fs.String("addr", "127.0.0.1:8080", ""), fs.Int("worker-count", 1, "")
+// TestNoHiddenEnvironmentTwins: only the variables the docs list are read;
+// a flag such as --reveal or --secret has no BIFROST_ twin that would change
+// what a command does behind the user's back (SPEC §8).
+func TestNoHiddenEnvironmentTwins(t *testing.T) {
+	t.Setenv("BIFROST_ENCRYPTION_KEY", "")
+	t.Setenv("BIFROST_SECRET", "true")
+	t.Setenv("BIFROST_REVEAL", "1")
+	db := filepath.Join(t.TempDir(), "bifrost.db")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"app", "config", "set", "--db", db, "plain", "v"}, &out, &errOut, nil); code != 0 {
+		t.Fatalf("config set: exit %d: %s", code, errOut.String())
 	}
-	t.Setenv("BIFROST_ADDR", "0.0.0.0:9000")
-	t.Setenv("BIFROST_WORKER_COUNT", "4")
+	out.Reset()
+	if code := run(context.Background(), []string{"app", "config", "list", "--db", db}, &out, &errOut, nil); code != 0 {
+		t.Fatalf("config list: exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "plain  v") {
+		t.Errorf("BIFROST_SECRET made a plain value secret:\n%s", out.String())
+	}
+}
 
-	fs, addr, workers := newFlags()
-	if err := fs.Parse(nil); err != nil {
-		t.Fatal(err)
+func TestDBFromEnv(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "from-env.db")
+	t.Setenv("BIFROST_DB", db)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"app", "config", "set", "k", "v"}, &out, &errOut, nil); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if err := applyEnv(fs); err != nil {
-		t.Fatal(err)
-	}
-	if *addr != "0.0.0.0:9000" || *workers != 4 {
-		t.Errorf("from env: addr %q workers %d", *addr, *workers)
-	}
-
-	fs, addr, _ = newFlags()
-	if err := fs.Parse([]string{"--addr", "127.0.0.1:1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := applyEnv(fs); err != nil {
-		t.Fatal(err)
-	}
-	if *addr != "127.0.0.1:1" {
-		t.Errorf("the flag must win over the env: addr %q", *addr)
-	}
-
-	t.Setenv("BIFROST_WORKER_COUNT", "many")
-	fs, _, _ = newFlags()
-	if err := applyEnv(fs); err == nil || !strings.Contains(err.Error(), "BIFROST_WORKER_COUNT") {
-		t.Errorf("a bad env value: %v, want an error naming BIFROST_WORKER_COUNT", err)
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("BIFROST_DB not used: %v", err)
 	}
 }
 

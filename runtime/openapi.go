@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/spf13/cobra"
 
 	"github.com/bifrost-go/bifrost/openapi"
 )
@@ -140,33 +139,4 @@ func (d *apiDocs) page(c echo.Context) error {
 		return err
 	}
 	return c.HTMLBlob(http.StatusOK, b.Bytes())
-}
-
-// newOpenAPICommand prints the binary's OpenAPI document: the bytes it serves.
-func newOpenAPICommand(workflows []*Workflow) *cobra.Command {
-	var version, format string
-	cmd := &cobra.Command{
-		Use:   "openapi",
-		Short: "Print the OpenAPI document this binary serves at /api/openapi.json",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			v, err := openapi.ParseVersion(version)
-			if err != nil {
-				return usageError{err}
-			}
-			f, err := openapi.ParseFormat(format)
-			if err != nil {
-				return usageError{err}
-			}
-			doc, err := OpenAPI(workflows, v, f)
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(doc)
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&version, "openapi-version", "3.1", "3.1 or 3.0")
-	cmd.Flags().StringVar(&format, "format", "json", "json or yaml")
-	return cmd
 }

@@ -1,4 +1,4 @@
-package runtime
+package cli
 
 import (
 	"context"
@@ -13,31 +13,35 @@ import (
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
-// newConfigCommand manages configuration values in the store.
-func newConfigCommand() *cobra.Command {
-	var db string
-	cmd := &cobra.Command{Use: "config", Short: "Set, read and delete configuration values and secrets"}
-	cmd.PersistentFlags().StringVar(&db, "db", store.DefaultDB, "the store: a SQLite file path, sqlite:PATH or postgres://...")
-	withStore := func(cmd *cobra.Command, do func(ctx context.Context, st store.Store, keys *secret.Keyring) error) error {
-		keys, err := secret.FromEnv()
-		if err != nil {
-			return err
-		}
-		st, err := store.Open(cmd.Context(), db)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		return do(cmd.Context(), st, keys)
-	}
+// masked stands for a secret's value wherever a command prints one; it is
+// the mask the runtime writes into execution records too.
+const masked = "[secret]"
 
+// configCommand manages configuration values in the store.
+func configCommand(db *dbFlag) *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Set, read and delete configuration values and secrets"}
+	cmd.AddCommand(configSet(db), configGet(db), configList(db), configDelete(db), configRotateKey(db))
+	return cmd
+}
+
+// withKeys opens the store and reads the encryption keys of
+// BIFROST_ENCRYPTION_KEY for do.
+func withKeys(cmd *cobra.Command, db *dbFlag, do func(ctx context.Context, st store.Store, keys *secret.Keyring) error) error {
+	keys, err := secret.FromEnv()
+	if err != nil {
+		return err
+	}
+	return db.with(cmd, func(ctx context.Context, st store.Store) error { return do(ctx, st, keys) })
+}
+
+func configSet(db *dbFlag) *cobra.Command {
 	var isSecret bool
-	set := &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "set KEY VALUE",
 		Short: "Set a value; --secret encrypts it with BIFROST_ENCRYPTION_KEY",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
+			return withKeys(cmd, db, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
 				v := &store.ConfigValue{Name: args[0], Value: args[1], Secret: isSecret, UpdatedAt: time.Now().UTC()}
 				if isSecret {
 					ct, id, err := keys.Encrypt(v.Name, v.Value)
@@ -57,15 +61,18 @@ func newConfigCommand() *cobra.Command {
 			})
 		},
 	}
-	set.Flags().BoolVar(&isSecret, "secret", false, "encrypt the value at rest and mask it in execution records")
+	cmd.Flags().BoolVar(&isSecret, "secret", false, "encrypt the value at rest and mask it in execution records")
+	return cmd
+}
 
+func configGet(db *dbFlag) *cobra.Command {
 	var reveal bool
-	get := &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "get KEY",
 		Short: "Print a value (a secret is masked unless --reveal)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
+			return withKeys(cmd, db, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
 				v, err := st.GetConfig(ctx, args[0])
 				if err != nil {
 					return fmt.Errorf("config %s: %w", args[0], err)
@@ -84,14 +91,17 @@ func newConfigCommand() *cobra.Command {
 			})
 		},
 	}
-	get.Flags().BoolVar(&reveal, "reveal", false, "print a secret in clear")
+	cmd.Flags().BoolVar(&reveal, "reveal", false, "print a secret in clear")
+	return cmd
+}
 
-	list := &cobra.Command{
+func configList(db *dbFlag) *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List the values (secrets masked)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd, func(ctx context.Context, st store.Store, _ *secret.Keyring) error {
+			return db.with(cmd, func(ctx context.Context, st store.Store) error {
 				values, err := st.ListConfig(ctx)
 				if err != nil {
 					return err
@@ -109,12 +119,15 @@ func newConfigCommand() *cobra.Command {
 			})
 		},
 	}
-	del := &cobra.Command{
+}
+
+func configDelete(db *dbFlag) *cobra.Command {
+	return &cobra.Command{
 		Use:   "delete KEY",
 		Short: "Delete a value",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, func(ctx context.Context, st store.Store, _ *secret.Keyring) error {
+			return db.with(cmd, func(ctx context.Context, st store.Store) error {
 				if err := st.DeleteConfig(ctx, args[0]); err != nil {
 					return fmt.Errorf("config %s: %w", args[0], err)
 				}
@@ -123,44 +136,55 @@ func newConfigCommand() *cobra.Command {
 			})
 		},
 	}
-	rotate := &cobra.Command{
+}
+
+func configRotateKey(db *dbFlag) *cobra.Command {
+	return &cobra.Command{
 		Use:   "rotate-key",
 		Short: "Re-encrypt every secret with the first key of BIFROST_ENCRYPTION_KEY",
 		Long: "Put the new key first in BIFROST_ENCRYPTION_KEY and the old one after it, comma-separated;\n" +
 			"run rotate-key; then drop the old key.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
-				if keys.Empty() {
-					return secret.ErrNoKey
-				}
-				values, err := st.ListConfig(ctx)
+			return withKeys(cmd, db, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
+				n, err := reencrypt(ctx, st, keys)
 				if err != nil {
 					return err
-				}
-				n := 0
-				for _, v := range values {
-					if !v.Secret || v.KeyID == keys.CurrentID() {
-						continue
-					}
-					plain, err := keys.Decrypt(v.Name, v.Value, v.KeyID)
-					if err != nil {
-						return err
-					}
-					if v.Value, v.KeyID, err = keys.Encrypt(v.Name, plain); err != nil {
-						return err
-					}
-					v.UpdatedAt = time.Now().UTC()
-					if err := st.SetConfig(ctx, v); err != nil {
-						return err
-					}
-					n++
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "re-encrypted %d secret(s) with key %s\n", n, keys.CurrentID())
 				return nil
 			})
 		},
 	}
-	cmd.AddCommand(set, get, list, del, rotate)
-	return cmd
+}
+
+// reencrypt seals every secret not sealed with the keyring's current key
+// with it, and counts them.
+func reencrypt(ctx context.Context, st store.Store, keys *secret.Keyring) (int, error) {
+	if keys.Empty() {
+		return 0, secret.ErrNoKey
+	}
+	values, err := st.ListConfig(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range values {
+		if !v.Secret || v.KeyID == keys.CurrentID() {
+			continue
+		}
+		plain, err := keys.Decrypt(v.Name, v.Value, v.KeyID)
+		if err != nil {
+			return n, err
+		}
+		if v.Value, v.KeyID, err = keys.Encrypt(v.Name, plain); err != nil {
+			return n, err
+		}
+		v.UpdatedAt = time.Now().UTC()
+		if err := st.SetConfig(ctx, v); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

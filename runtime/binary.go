@@ -1,0 +1,71 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/bifrost-go/bifrost/openapi"
+	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/workflow"
+)
+
+// binary is what the command line (runtime/internal/cli) runs: the
+// workflows runtime.Main was given, served through the runtime's public
+// face.
+type binary struct{ workflows []*Workflow }
+
+func (b binary) Specs() []*workflow.Spec {
+	specs := make([]*workflow.Spec, 0, len(b.workflows))
+	for _, wf := range b.workflows {
+		if wf != nil {
+			specs = append(specs, &wf.Spec)
+		}
+	}
+	return specs
+}
+
+func (b binary) Check() error {
+	_, errs := validWorkflows(b.workflows)
+	return errors.Join(errs...)
+}
+
+func (b binary) Serve(ctx context.Context, st store.Store, addr string, workers int, log *slog.Logger) error {
+	return serve(ctx, Options{Workflows: b.workflows, Logger: log, Store: st, Workers: workers}, addr)
+}
+
+func (b binary) Work(ctx context.Context, st store.Store, workers int, log *slog.Logger) error {
+	s, err := New(Options{Workflows: b.workflows, Logger: log, Store: st, Workers: workers})
+	if err != nil {
+		return err
+	}
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "working", slog.Int("workers", workers))
+	<-ctx.Done()
+	log.LogAttrs(context.Background(), slog.LevelInfo, "shutting down")
+	drain, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	return s.Shutdown(drain)
+}
+
+func (b binary) Migrate(ctx context.Context, st store.Store) error {
+	return migrateQueue(ctx, st, slog.New(slog.DiscardHandler))
+}
+
+// Cancel goes through the engine, so the queue tells the worker that runs
+// the execution.
+func (b binary) Cancel(ctx context.Context, st store.Store, id string) (*store.Execution, error) {
+	en, err := newEngine(ctx, st, nil, 0, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	return en.cancel(ctx, id)
+}
+
+func (b binary) View(e *store.Execution) any { return viewOf(e) }
+
+func (b binary) OpenAPI(version openapi.Version, format openapi.Format) ([]byte, error) {
+	return OpenAPI(b.workflows, version, format)
+}

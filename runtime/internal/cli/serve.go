@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bifrost-go/bifrost/runtime/auth"
+	"github.com/bifrost-go/bifrost/runtime/store"
+)
+
+// defaultWorkers is --workers when neither the flag nor BIFROST_WORKERS says.
+const defaultWorkers = 8
+
+func serveCommand(app App, db *dbFlag) *cobra.Command {
+	var addr string
+	var workers int
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the workflows over HTTP, and run async executions, until SIGINT or SIGTERM",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if workers < 0 {
+				return usageError{fmt.Errorf("--workers must be 0 or more")}
+			}
+			st, err := db.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := firstKey(cmd.Context(), st, cmd.OutOrStdout(), os.Getenv("BIFROST_API_KEY")); err != nil {
+				return err
+			}
+			return app.Serve(cmd.Context(), st, addr, workers, jsonLog(cmd))
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", envOr("BIFROST_ADDR", "127.0.0.1:8080"), "address to listen on (port 0: any free port) (env BIFROST_ADDR)")
+	workersFlag(cmd, &workers)
+	return cmd
+}
+
+// workerCommand runs async executions without serving HTTP: beside a
+// `serve --workers 0`, or as extra capacity.
+func workerCommand(app App, db *dbFlag) *cobra.Command {
+	var workers int
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run async executions from the store's queue until SIGINT or SIGTERM",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if workers < 1 {
+				return usageError{fmt.Errorf("--workers must be at least 1")}
+			}
+			return db.with(cmd, func(ctx context.Context, st store.Store) error {
+				return app.Work(ctx, st, workers, jsonLog(cmd))
+			})
+		},
+	}
+	workersFlag(cmd, &workers)
+	return cmd
+}
+
+// workersFlag adds --workers, whose default a deployment may set with
+// BIFROST_WORKERS.
+func workersFlag(cmd *cobra.Command, workers *int) {
+	n := defaultWorkers
+	if v, err := strconv.Atoi(envOr("BIFROST_WORKERS", "")); err == nil {
+		n = v
+	}
+	cmd.Flags().IntVar(workers, "workers", n, "async executions run at once by this process (0: none) (env BIFROST_WORKERS)")
+}
+
+// migrateCommand brings the store's schema (and the queue's) up to date.
+func migrateCommand(app App, db *dbFlag) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or update the store's tables",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return db.with(cmd, func(ctx context.Context, st store.Store) error { // opening migrates the store
+				if err := app.Migrate(ctx, st); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "the store is up to date")
+				return nil
+			})
+		},
+	}
+}
+
+// firstKey creates a global key when the store has none and no
+// BIFROST_API_KEY stands in for one, and prints it once on out: a new
+// deployment is usable, and never open.
+func firstKey(ctx context.Context, st store.Store, out io.Writer, envKey string) error {
+	if envKey != "" {
+		return nil
+	}
+	n, err := st.CountKeys(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	k, key, err := auth.CreateKey(ctx, st, nil, 0, "created on first start")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Created a global API key %s (shown once; keep it, revoke it with `keys revoke %s`):\n\n    %s\n\n", k.ID, k.ID, key)
+	return nil
+}
