@@ -76,11 +76,25 @@ func TestGenerateCheckList(t *testing.T) {
 	if code, out, _ := bifrostgen(t, "generate"); code != 0 || out != "" {
 		t.Fatalf("an unchanged regeneration wrote files: exit %d %q", code, out)
 	}
-	if code, out, errOut := bifrostgen(t, "check"); code != 0 {
+	if code, out, errOut := bifrostgen(t, "check"); code != 0 || out != "1 workflow in 1 package: up to date\n" {
 		t.Fatalf("check on fresh output: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, _ := bifrostgen(t, "list"); code != 0 || !strings.Contains(out, "greet") || !strings.Contains(out, "GET") {
 		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+	code, out, _ := bifrostgen(t, "list", "--format", "json")
+	var listed []struct {
+		Name    string   `json:"name"`
+		Methods []string `json:"methods"`
+		Mode    string   `json:"mode"`
+		Timeout string   `json:"timeout"`
+	}
+	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || len(listed) != 1 ||
+		listed[0].Name != "greet" || listed[0].Methods[0] != "GET" || listed[0].Mode != "sync" || listed[0].Timeout != "1m0s" {
+		t.Fatalf("list --format json: exit %d, %v\n%s", code, err, out)
+	}
+	if code, _, errOut := bifrostgen(t, "list", "--format", "yaml"); code != 2 || !strings.Contains(errOut, "text or json") {
+		t.Fatalf("list --format yaml: exit %d\n%s", code, errOut)
 	}
 
 	// Edit the annotated signature: the generated file is now stale (and no
