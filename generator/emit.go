@@ -605,42 +605,74 @@ func typeIdent(t types.Type, local string) string {
 // structFuncs writes validateX and checkX for a struct, formX when a form
 // body carries it, and paramsX when it has query or header fields.
 func (e *emitter) structFuncs(s *Struct) {
-	base := e.names[s]
-	typ := e.typ(s.Type)
-	errsParam := jen.Id("errs").Op("*").Qual(bindPath, "FieldErrors")
-	atParam := jen.Id("at").Op("*").Qual(bindPath, "Path")
-	var bodyFields []*Field
+	sc := e.structCode(s)
+	e.validateFunc(sc)
+	if len(sc.checks) > 0 {
+		e.decls = append(e.decls,
+			jen.Commentf("check%s reports the required members missing from %s and the rules its values break.", sc.base, article(sc.base)).Line().
+				Func().Id(e.name("check"+sc.base)).Params(jen.Id("v").Op("*").Add(sc.typ), atParam(), errsParam(), jen.Id("seen").Op("*").Add(sc.seenType())).Block(sc.checks...))
+	}
+	if e.forms[s] {
+		e.formFunc(sc)
+	}
+	if hasParams(s) {
+		e.paramsFunc(s, sc)
+	}
+}
+
+// structCode is what the functions of one struct share: its body fields and
+// the checks (required members, rules) of checkX, which both the JSON and the
+// form path call.
+type structCode struct {
+	base       string
+	typ        jen.Code
+	bodyFields []*Field
+	checks     []jen.Code
+}
+
+func errsParam() jen.Code { return jen.Id("errs").Op("*").Qual(bindPath, "FieldErrors") }
+func atParam() jen.Code   { return jen.Id("at").Op("*").Qual(bindPath, "Path") }
+
+// seenType records which body members were present: [N]bool.
+func (sc *structCode) seenType() jen.Code { return jen.Index(jen.Lit(len(sc.bodyFields))).Bool() }
+
+// callCheck is the call of checkX at the path at, or nothing when the
+// struct has no checks.
+func (sc *structCode) callCheck(at jen.Code) jen.Code {
+	if len(sc.checks) == 0 {
+		return jen.Null()
+	}
+	return jen.Id("check"+sc.base).Call(jen.Id("v"), at, jen.Id("errs"), jen.Op("&").Id("seen"))
+}
+
+func (e *emitter) structCode(s *Struct) *structCode {
+	sc := &structCode{base: e.names[s], typ: e.typ(s.Type)}
 	for _, f := range s.Fields {
 		if f.Source == FromBody {
-			bodyFields = append(bodyFields, f)
+			sc.bodyFields = append(sc.bodyFields, f)
 		}
 	}
-	seenType := jen.Index(jen.Lit(len(bodyFields))).Bool()
-
-	var checks, rules []jen.Code
-	for i, f := range bodyFields {
+	var rules []jen.Code
+	for i, f := range sc.bodyFields {
 		present := jen.Id("seen").Index(jen.Lit(i))
 		if f.Required {
-			checks = append(checks, jen.Qual(bindPath, "RequireAt").Call(jen.Id("errs"), present.Clone(), jen.Id("at"), jen.Lit(f.Name)))
+			sc.checks = append(sc.checks, jen.Qual(bindPath, "RequireAt").Call(jen.Id("errs"), present.Clone(), jen.Id("at"), jen.Lit(f.Name)))
 		}
 		rules = append(rules, e.rules(f, jen.Id("v").Dot(strings.Join(f.GoPath, ".")), present.Clone(), jen.Id("at"))...)
 	}
 	if len(rules) > 0 {
-		checks = append(checks, jen.If(jen.Id("errs").Dot("Partial").Call()).Block(jen.Return()))
-		checks = append(checks, rules...)
+		sc.checks = append(sc.checks, jen.If(jen.Id("errs").Dot("Partial").Call()).Block(jen.Return()))
+		sc.checks = append(sc.checks, rules...)
 	}
-	callCheck := func(at jen.Code) jen.Code {
-		if len(checks) == 0 {
-			return jen.Null()
-		}
-		return jen.Id("check"+base).Call(jen.Id("v"), at, jen.Id("errs"), jen.Op("&").Id("seen"))
-	}
+	return sc
+}
 
-	// validate: the JSON walk.
+// validateFunc writes validateX: the JSON walk over a decoded struct.
+func (e *emitter) validateFunc(sc *structCode) {
 	var cases []jen.Code
-	for i, f := range bodyFields {
+	for i, f := range sc.bodyFields {
 		var stmts []jen.Code
-		if len(checks) > 0 {
+		if len(sc.checks) > 0 {
 			stmts = append(stmts, jen.Id("seen").Index(jen.Lit(i)).Op("=").True())
 		}
 		walk := e.walk(f.Shape, jen.Id("it").Dot("Value").Call(), jen.Id("v").Dot(strings.Join(f.GoPath, ".")), "member", jen.Id("errs"), 1)
@@ -653,78 +685,73 @@ func (e *emitter) structFuncs(s *Struct) {
 	validate := []jen.Code{
 		jen.If(jen.Op("!").Qual(bindPath, "CheckKind").Call(jen.Id("errs"), jen.Id("raw"), jsonKind(KindObject), jen.Id("at"))).Block(jen.Return()),
 	}
-	if len(checks) > 0 {
-		validate = append(validate, jen.Var().Id("seen").Add(seenType))
+	if len(sc.checks) > 0 {
+		validate = append(validate, jen.Var().Id("seen").Add(sc.seenType()))
 	}
-	if len(bodyFields) > 0 {
+	if len(sc.bodyFields) > 0 {
 		validate = append(validate,
 			jen.For(jen.Id("it").Op(":=").Qual(jsonscanPath, "Members").Call(jen.Id("raw")), jen.Id("it").Dot("Next").Call(), jen.Empty()).Block(
 				jen.If(jen.Qual(bindPath, "IsNull").Call(jen.Id("it").Dot("Value").Call())).Block(jen.Continue()),
 				jen.Switch().Block(cases...),
 			),
-			callCheck(jen.Id("at")),
+			sc.callCheck(jen.Id("at")),
 		)
 	}
 	e.decls = append(e.decls,
-		jen.Commentf("validate%s checks %s decoded from raw: the kind of every value, required members and rules.", base, article(base)).Line().
-			Func().Id("validate"+base).Params(jen.Id("raw").Index().Byte(), jen.Id("v").Op("*").Add(typ), atParam, errsParam).Block(validate...))
+		jen.Commentf("validate%s checks %s decoded from raw: the kind of every value, required members and rules.", sc.base, article(sc.base)).Line().
+			Func().Id("validate"+sc.base).Params(jen.Id("raw").Index().Byte(), jen.Id("v").Op("*").Add(sc.typ), atParam(), errsParam()).Block(validate...))
+}
 
-	// check: required members and rules, shared by the JSON and form paths.
-	if len(checks) > 0 {
-		e.decls = append(e.decls,
-			jen.Commentf("check%s reports the required members missing from %s and the rules its values break.", base, article(base)).Line().
-				Func().Id(e.name("check"+base)).Params(jen.Id("v").Op("*").Add(typ), atParam, errsParam, jen.Id("seen").Op("*").Add(seenType)).Block(checks...))
+// formFunc writes formX: the struct read from a form body.
+func (e *emitter) formFunc(sc *structCode) {
+	var reads []jen.Code
+	if len(sc.checks) > 0 {
+		reads = append(reads, jen.Var().Id("seen").Add(sc.seenType()))
 	}
+	for i, f := range sc.bodyFields {
+		read := e.fieldRead(f, "Form", "FormSlice", jen.Id("v").Dot(strings.Join(f.GoPath, ".")))
+		switch {
+		case read == nil:
+		case len(sc.checks) > 0:
+			reads = append(reads, jen.Id("seen").Index(jen.Lit(i)).Op("=").Add(read))
+		default:
+			reads = append(reads, read)
+		}
+	}
+	if len(sc.checks) > 0 {
+		reads = append(reads,
+			jen.Id("body").Op(":=").Add(pathLit(nil, jen.Lit("body"))),
+			sc.callCheck(jen.Op("&").Id("body")))
+	}
+	e.decls = append(e.decls,
+		jen.Commentf("form%s reads %s from a form body; members a form cannot carry stay absent.", sc.base, article(sc.base)).Line().
+			Func().Id(e.name("form"+sc.base)).Params(jen.Id("in").Op("*").Qual(bindPath, "Input"), jen.Id("v").Op("*").Add(sc.typ), errsParam()).Block(reads...))
+}
 
-	if e.forms[s] {
-		var reads []jen.Code
-		if len(checks) > 0 {
-			reads = append(reads, jen.Var().Id("seen").Add(seenType))
+// paramsFunc writes paramsX: the struct's query and header fields.
+func (e *emitter) paramsFunc(s *Struct, sc *structCode) {
+	var reads []jen.Code
+	for _, f := range s.Fields {
+		if f.Source == FromBody {
+			continue
 		}
-		for i, f := range bodyFields {
-			read := e.fieldRead(f, "Form", "FormSlice", jen.Id("v").Dot(strings.Join(f.GoPath, ".")))
-			switch {
-			case read == nil:
-			case len(checks) > 0:
-				reads = append(reads, jen.Id("seen").Index(jen.Lit(i)).Op("=").Add(read))
-			default:
-				reads = append(reads, read)
-			}
+		one, many, at := "Query", "QuerySlice", "query"
+		if f.Source == FromHeader {
+			one, many, at = "Header", "HeaderSlice", "header"
 		}
-		if len(checks) > 0 {
-			reads = append(reads,
-				jen.Id("body").Op(":=").Add(pathLit(nil, jen.Lit("body"))),
-				callCheck(jen.Op("&").Id("body")))
+		val := jen.Id("v").Dot(strings.Join(f.GoPath, "."))
+		read := e.fieldRead(f, one, many, val)
+		rules := e.rules(f, val, jen.Id("found"), jen.Op("&").Id(at))
+		if len(rules) == 0 {
+			reads = append(reads, read)
+			continue
 		}
-		e.decls = append(e.decls,
-			jen.Commentf("form%s reads %s from a form body; members a form cannot carry stay absent.", base, article(base)).Line().
-				Func().Id(e.name("form"+base)).Params(jen.Id("in").Op("*").Qual(bindPath, "Input"), jen.Id("v").Op("*").Add(typ), errsParam).Block(reads...))
+		reads = append(reads, jen.If(jen.Id("found").Op(":=").Add(read), jen.Id("found")).Block(
+			append([]jen.Code{jen.Id(at).Op(":=").Add(pathLit(nil, jen.Lit(at)))}, rules...)...))
 	}
-
-	if hasParams(s) {
-		var reads []jen.Code
-		for _, f := range s.Fields {
-			if f.Source == FromBody {
-				continue
-			}
-			one, many, at := "Query", "QuerySlice", "query"
-			if f.Source == FromHeader {
-				one, many, at = "Header", "HeaderSlice", "header"
-			}
-			val := jen.Id("v").Dot(strings.Join(f.GoPath, "."))
-			read := e.fieldRead(f, one, many, val)
-			rules := e.rules(f, val, jen.Id("found"), jen.Op("&").Id(at))
-			if len(rules) == 0 {
-				reads = append(reads, read)
-				continue
-			}
-			reads = append(reads, jen.If(jen.Id("found").Op(":=").Add(read), jen.Id("found")).Block(
-				append([]jen.Code{jen.Id(at).Op(":=").Add(pathLit(nil, jen.Lit(at)))}, rules...)...))
-		}
-		e.decls = append(e.decls,
-			jen.Commentf("params%s reads the query and header fields of %s.", base, article(base)).Line().
-				Func().Id(e.name("params"+base)).Params(jen.Id("in").Op("*").Qual(bindPath, "Input"), jen.Id("v").Op("*").Add(typ), errsParam).Block(reads...))
-	}
+	e.decls = append(e.decls,
+		jen.Commentf("params%s reads the query and header fields of %s.", sc.base, article(sc.base)).Line().
+			Func().Id(e.name("params"+sc.base)).Params(jen.Id("in").Op("*").Qual(bindPath, "Input"), jen.Id("v").Op("*").Add(sc.typ), errsParam()).Block(reads...))
 }
 
 // fieldRead reads a scalar field from text (a form, the query or a header),

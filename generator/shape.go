@@ -219,97 +219,109 @@ func jsonTag(tag string) (name, opts string) {
 
 // rules parses the constraint tags of a field and checks that they fit its type.
 func (a *analyzer) rules(f *Field, tag reflect.StructTag, t types.Type) {
+	kind := ruleKind(t)
+	for _, r := range ruleTags {
+		v, ok := tag.Lookup(r.name)
+		if !ok {
+			continue
+		}
+		if why := r.set(f, v, kind); why != "" {
+			a.diags.Add(f.Pos, why, "field %s: bad %s tag %q", strings.Join(f.GoPath, "."), r.name, v)
+		}
+	}
+}
+
+// ruleKind is what the constraint tags see of a field's type: "string",
+// "number", "collection" (slices, arrays, maps) or "other".
+func ruleKind(t types.Type) string {
 	base := types.Unalias(t)
 	if p, ok := base.(*types.Pointer); ok {
 		base = p.Elem()
 	}
-	kind := "other"
-	if b, ok := base.Underlying().(*types.Basic); ok {
-		switch {
-		case b.Info()&types.IsString != 0:
-			kind = "string"
-		case b.Info()&types.IsNumeric != 0:
-			kind = "number"
-		}
-	}
-	switch base.Underlying().(type) {
+	switch u := base.Underlying().(type) {
 	case *types.Slice, *types.Array, *types.Map:
-		kind = "collection"
-	}
-	bad := func(name, value, want string) {
-		a.diags.Add(f.Pos, want, "field %s: bad %s tag %q", strings.Join(f.GoPath, "."), name, value)
-	}
-	for _, name := range []string{"minimum", "maximum"} {
-		v, ok := tag.Lookup(name)
-		if !ok {
-			continue
-		}
-		n, err := strconv.ParseFloat(v, 64)
+		return "collection"
+	case *types.Basic:
 		switch {
-		case kind != "number":
-			bad(name, v, name+" applies to number fields")
-		case err != nil:
-			bad(name, v, name+" takes a number")
-		case f.Shape.JSON == KindInteger && n != math.Trunc(n):
-			bad(name, v, name+" of an integer field takes an integer")
-		case name == "minimum":
-			f.Rules.Minimum = &n
-		default:
-			f.Rules.Maximum = &n
+		case u.Info()&types.IsString != 0:
+			return "string"
+		case u.Info()&types.IsNumeric != 0:
+			return "number"
 		}
 	}
-	for _, name := range []string{"minLength", "maxLength"} {
-		v, ok := tag.Lookup(name)
-		if !ok {
-			continue
-		}
-		n, err := strconv.Atoi(v)
-		switch {
-		case kind != "string" && kind != "collection":
-			bad(name, v, name+" applies to strings, slices and maps")
-		case err != nil || n < 0:
-			bad(name, v, name+" takes a non-negative integer")
-		case name == "minLength":
-			f.Rules.MinLength = &n
-		default:
-			f.Rules.MaxLength = &n
-		}
-	}
-	if v, ok := tag.Lookup("pattern"); ok {
-		if _, err := regexp.Compile(v); err != nil || kind != "string" {
-			why := "pattern applies to string fields"
-			if err != nil {
-				why = "pattern takes a Go regular expression: " + err.Error()
-			}
-			bad("pattern", v, why)
-		} else {
-			f.Rules.Pattern = v
-		}
-	}
-	if v, ok := tag.Lookup("enum"); ok {
-		items := strings.Split(v, ",")
-		why := ""
-		if kind != "string" && kind != "number" {
-			why = "enum applies to string and number fields"
-		}
-		for _, it := range items {
-			if why == "" && (it == "" || (kind == "number" && !isInteger(it, f.Shape))) {
-				why = fmt.Sprintf("enum takes a comma-separated list of values of the field's type; %q is not one", it)
-			}
-		}
-		if why != "" {
-			bad("enum", v, why)
-		} else {
-			f.Rules.Enum = items
-		}
-	}
-	if v, ok := tag.Lookup("format"); ok {
+	return "other"
+}
+
+// ruleTags are the constraint tags: each stores its parsed value in the
+// field's rules, or says why the value does not fit the field.
+var ruleTags = []struct {
+	name string
+	set  func(f *Field, v, kind string) (why string)
+}{
+	{"minimum", func(f *Field, v, kind string) string { return setBound(f, "minimum", v, kind, &f.Rules.Minimum) }},
+	{"maximum", func(f *Field, v, kind string) string { return setBound(f, "maximum", v, kind, &f.Rules.Maximum) }},
+	{"minLength", func(f *Field, v, kind string) string { return setLength("minLength", v, kind, &f.Rules.MinLength) }},
+	{"maxLength", func(f *Field, v, kind string) string { return setLength("maxLength", v, kind, &f.Rules.MaxLength) }},
+	{"pattern", setPattern},
+	{"enum", setEnum},
+	{"format", func(f *Field, v, kind string) string {
 		if !slices.Contains(workflow.Formats, v) || kind != "string" {
-			bad("format", v, "format applies to string fields and is one of: "+strings.Join(workflow.Formats, ", "))
-		} else {
-			f.Rules.Format = v
+			return "format applies to string fields and is one of: " + strings.Join(workflow.Formats, ", ")
+		}
+		f.Rules.Format = v
+		return ""
+	}},
+}
+
+func setBound(f *Field, name, v, kind string, dst **float64) string {
+	n, err := strconv.ParseFloat(v, 64)
+	switch {
+	case kind != "number":
+		return name + " applies to number fields"
+	case err != nil:
+		return name + " takes a number"
+	case f.Shape.JSON == KindInteger && n != math.Trunc(n):
+		return name + " of an integer field takes an integer"
+	}
+	*dst = &n
+	return ""
+}
+
+func setLength(name, v, kind string, dst **int) string {
+	n, err := strconv.Atoi(v)
+	switch {
+	case kind != "string" && kind != "collection":
+		return name + " applies to strings, slices and maps"
+	case err != nil || n < 0:
+		return name + " takes a non-negative integer"
+	}
+	*dst = &n
+	return ""
+}
+
+func setPattern(f *Field, v, kind string) string {
+	if _, err := regexp.Compile(v); err != nil {
+		return "pattern takes a Go regular expression: " + err.Error()
+	}
+	if kind != "string" {
+		return "pattern applies to string fields"
+	}
+	f.Rules.Pattern = v
+	return ""
+}
+
+func setEnum(f *Field, v, kind string) string {
+	if kind != "string" && kind != "number" {
+		return "enum applies to string and number fields"
+	}
+	items := strings.Split(v, ",")
+	for _, it := range items {
+		if it == "" || (kind == "number" && !isInteger(it, f.Shape)) {
+			return fmt.Sprintf("enum takes a comma-separated list of values of the field's type; %q is not one", it)
 		}
 	}
+	f.Rules.Enum = items
+	return ""
 }
 
 // isInteger reports whether s is a value of the numeric shape: any number
