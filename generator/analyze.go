@@ -531,26 +531,6 @@ func implements(t types.Type, path, iface, method string) bool {
 	return false
 }
 
-// SnakeCase turns a Go name into the snake_case of SPEC §2:
-// HandleWebhook → handle_webhook, HTTPServer → http_server, queryParam → query_param.
-func SnakeCase(s string) string {
-	runes := []rune(s)
-	var b strings.Builder
-	for i, r := range runes {
-		if unicode.IsUpper(r) {
-			prevLower := i > 0 && (unicode.IsLower(runes[i-1]) || unicode.IsDigit(runes[i-1]))
-			nextLower := i+1 < len(runes) && unicode.IsLower(runes[i+1])
-			if i > 0 && (prevLower || (nextLower && unicode.IsUpper(runes[i-1]))) && runes[i-1] != '_' {
-				b.WriteByte('_')
-			}
-			b.WriteRune(unicode.ToLower(r))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // exported makes a Go identifier exported: payload → Payload.
 func exported(s string) string {
 	r := []rune(s)

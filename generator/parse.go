@@ -395,6 +395,10 @@ func checkCombinations(d *Directive, invalid map[string]bool, diags *Diagnostics
 		diags.Add(d.OptionPos["verify"], "name the config key holding the signing secret, e.g. verify=github secret=GITHUB_WEBHOOK_SECRET",
 			"option %q requires %q", "verify", "secret")
 	}
+	if given(d, "verify") && given(d, "endpoint") && !given(d, "public") {
+		diags.Add(d.OptionPos["verify"], "a sender of signed webhooks cannot send an API key: its signature is its credential; add public",
+			"option %q requires %q", "verify", "public")
+	}
 	if given(d, "secret") && !given(d, "verify") {
 		diags.Add(d.OptionPos["secret"], "verify=KIND must be one of "+strings.Join(verifyKinds, ", "),
 			"option %q requires %q", "secret", "verify")
