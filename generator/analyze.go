@@ -156,6 +156,11 @@ func (a *analyzer) params(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature) 
 					continue
 				}
 			} else if shape := a.bodyShape(t, p.Pos); shape != nil {
+				if why := notJSON(t, nil); why != "" {
+					a.diags.Add(p.Pos, "a JSON body cannot carry it: change the type, or tag the field json:\"-\"",
+						"%s: %s", paramLabel(p), why)
+					continue
+				}
 				p.Kind = ParamBody
 				p.Shape = shape
 				if wf.BodyParam != nil {
@@ -182,11 +187,42 @@ func (a *analyzer) params(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature) 
 				"%s: a GET-only endpoint cannot take a body parameter", paramLabel(wf.BodyParam))
 		}
 	}
+	a.checkParamNames(wf)
 	wf.Body = bodyUse(wf)
 	if wf.BodyParam != nil {
 		if st := structOfShape(wf.BodyParam.Shape); st != nil {
 			for _, f := range st.Fields {
 				a.nestedParams(f.Shape, map[*Struct]bool{st: true})
+			}
+		}
+	}
+}
+
+// checkParamNames reports two inputs read from the same query parameter: two
+// scalar parameters whose names snake-case alike (userID, userId), or one
+// and a query field of the body struct.
+func (a *analyzer) checkParamNames(wf *Workflow) {
+	first := map[string]string{}
+	take := func(name, what string, pos token.Position) {
+		if prev, ok := first[name]; ok {
+			a.diags.Add(pos, "rename one of them, or give a field another query tag",
+				"%s reads query parameter %q, as %s does", what, name, prev)
+			return
+		}
+		first[name] = what
+	}
+	for _, p := range wf.Params {
+		if p.Kind == ParamScalar {
+			take(p.Query, "parameter "+p.Name, p.Pos)
+		}
+	}
+	if wf.BodyParam == nil {
+		return
+	}
+	if st := structOfShape(wf.BodyParam.Shape); st != nil {
+		for _, f := range st.Fields {
+			if f.Source == FromQuery {
+				take(f.Name, "field "+strings.Join(f.GoPath, "."), f.Pos)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"go/types"
 	"math"
+	"net/textproto"
 	"reflect"
 	"regexp"
 	"slices"
@@ -112,7 +113,28 @@ func (a *analyzer) structOf(t types.Type, u *types.Struct, pos token.Position) *
 	}
 	a.structs[key] = s
 	a.fields(s, u, nil, false, false, pos)
+	a.checkFieldNames(s)
 	return s
+}
+
+// checkFieldNames reports two fields of a struct read from the same body
+// member, query parameter or header: one value would fill both (or, for
+// encoding/json, neither).
+func (a *analyzer) checkFieldNames(s *Struct) {
+	first := map[string]*Field{}
+	for _, f := range s.Fields {
+		where, name := [...]string{"body member", "query parameter", "header"}[f.Source], f.Name
+		if f.Source == FromHeader {
+			name = textproto.CanonicalMIMEHeaderKey(name)
+		}
+		key := where + " " + name
+		if prev, ok := first[key]; ok {
+			a.diags.Add(f.Pos, "give one of them another "+[...]string{"json", "query", "header"}[f.Source]+" tag",
+				"field %s: %s %q is also field %s's", strings.Join(f.GoPath, "."), where, f.Name, strings.Join(prev.GoPath, "."))
+			continue
+		}
+		first[key] = f
+	}
 }
 
 // fields adds the JSON members of u to s, flattening embedded structs as
