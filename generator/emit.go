@@ -12,6 +12,7 @@ import (
 	"github.com/dave/jennifer/jen"
 	"golang.org/x/tools/imports"
 
+	"github.com/bifrost-go/bifrost/openapi"
 	"github.com/bifrost-go/bifrost/runtime"
 )
 
@@ -133,8 +134,9 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	}
 	set("Tags", strings_(rw.Tags), rw.Tags != nil)
 	set("Body", jen.Qual(runtimePath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[rw.Body]), true)
-	set("Operation", rawString(rw.Operation), rw.Operation != "")
-	set("Schemas", jen.Id(e.name(schemasVar)), rw.Schemas != nil)
+	op := e.operation(wf)
+	set("Operation", rawString(op), op != "")
+	set("Schemas", jen.Id(e.name(schemasVar)), strings.Contains(op, `"$ref":`))
 	set("Decode", jen.Id(e.name("decode"+wf.Func)), true)
 	set("NewArgs", jen.Func().Params().Qual(runtimePath, "Args").Block(
 		jen.Return(jen.New(jen.Id(e.argsType(wf)))),
@@ -145,19 +147,30 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 // schemasVar holds the package's OpenAPI schemas in the generated file.
 const schemasVar = "openapiSchemas"
 
+// operation is wf's OpenAPI operation as compact JSON, "" for none.
+func (e *emitter) operation(wf *Workflow) string {
+	if e.pkg.OpenAPI == nil || e.pkg.OpenAPI.Operations[wf.Name] == nil {
+		return ""
+	}
+	op, _ := openapi.Compact(e.pkg.OpenAPI.Operations[wf.Name]) // describeOperations checked it encodes
+	return op
+}
+
 // schemas declares the package's OpenAPI schemas, one type a line.
 func (e *emitter) schemas() {
-	if len(e.pkg.Schemas) == 0 {
+	if e.pkg.OpenAPI == nil || len(e.pkg.OpenAPI.Schemas) == 0 {
 		return
 	}
-	ids := make([]string, 0, len(e.pkg.Schemas))
-	for id := range e.pkg.Schemas {
+	schemas := e.pkg.OpenAPI.Schemas
+	ids := make([]string, 0, len(schemas))
+	for id := range schemas {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	entries := make([]jen.Code, 0, len(ids)+1)
 	for _, id := range ids {
-		entries = append(entries, jen.Line().Lit(id).Op(":").Add(rawString(e.pkg.Schemas[id])))
+		text, _ := openapi.Compact(schemas[id]) // describeOperations checked it encodes
+		entries = append(entries, jen.Line().Lit(id).Op(":").Add(rawString(text)))
 	}
 	entries = append(entries, jen.Line())
 	e.file.Line()

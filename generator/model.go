@@ -4,6 +4,8 @@ import (
 	"go/token"
 	"go/types"
 	"time"
+
+	"github.com/bifrost-go/bifrost/openapi"
 )
 
 // The model is what analyze makes of a package and what emit and the OpenAPI
@@ -17,9 +19,10 @@ type Package struct {
 	Types     *types.Package
 	Workflows []*Workflow
 
-	// Schemas are the OpenAPI schemas of the named Go types the package's
-	// operations refer to, as compact JSON, by type (types.TypeString).
-	Schemas map[string]string
+	// OpenAPI is the package's OpenAPI fragment: the operation of each
+	// endpoint workflow and the schemas of the named Go types they refer to
+	// (types.TypeString). Nil when the package has no endpoint workflow.
+	OpenAPI *openapi.Fragment
 }
 
 // Workflow is one marked function, fully checked.
@@ -39,10 +42,6 @@ type Workflow struct {
 	Result  Result
 	Body    *Param // the body parameter, or nil
 	BodyUse BodyUse
-
-	// Operation is the workflow's OpenAPI operation as compact JSON: its
-	// parameters, request body and result responses (endpoints only).
-	Operation string
 }
 
 // BodyUse mirrors runtime.BodyUse: how the workflow reads the body.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bifrost-go/bifrost/openapi"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // DefaultDocsScriptURL is the API reference viewer /api/docs loads when
@@ -27,38 +30,50 @@ const DefaultDocsScriptURL = "https://cdn.jsdelivr.net/npm/@scalar/api-reference
 // `bifrostgen generate --openapi` writes for the same workflows (both call
 // this function). Workflows without an endpoint have no operation.
 func OpenAPI(workflows []*Workflow, version openapi.Version, format openapi.Format) ([]byte, error) {
-	in := make([]openapi.Workflow, 0, len(workflows))
+	specs := make([]*workflow.Spec, 0, len(workflows))
 	for _, wf := range workflows {
 		if wf != nil {
-			in = append(in, openAPIWorkflow(wf))
+			spec, err := openAPIWorkflow(wf)
+			if err != nil {
+				return nil, err
+			}
+			specs = append(specs, spec)
 		}
 	}
-	return openapi.Document(in, version, format)
+	return openapi.Document(specs, version, format)
 }
 
 // openAPIWorkflow is what the document builder needs of wf.
-func openAPIWorkflow(wf *Workflow) openapi.Workflow {
-	out := openapi.Workflow{
-		Name:        wf.Name,
-		Package:     wf.Package,
-		Func:        wf.Func,
-		Summary:     wf.Summary,
-		Description: wf.Description,
-		Deprecated:  wf.Deprecated,
-		Endpoint:    wf.Endpoint,
-		Methods:     wf.Methods,
-		Public:      wf.Public,
-		Async:       wf.Mode == Async,
-		RateLimited: wf.Rate != nil && wf.Rate.N > 0,
-		Tags:        wf.Tags,
-		BodyDecoded: wf.Body == BodyDecoded,
-		Operation:   wf.Operation,
-		Schemas:     wf.Schemas,
-	}
+//
+// TODO(merge): runtime.Workflow will embed workflow.Spec.
+func openAPIWorkflow(wf *Workflow) (*workflow.Spec, error) {
+	spec := &workflow.Spec{Name: wf.Name, Package: wf.Package, Func: wf.Func, Summary: wf.Summary,
+		Description: wf.Description, Deprecated: wf.Deprecated, Endpoint: wf.Endpoint, Methods: wf.Methods,
+		Public: wf.Public, Mode: workflow.Mode(wf.Mode), Tags: wf.Tags, Body: workflow.BodyUse(wf.Body)}
 	if wf.Verify != nil {
-		out.Verify, out.SignatureHeader = wf.Verify.Kind, wf.Verify.SignatureHeader
+		spec.Verify = &workflow.Verify{Kind: wf.Verify.Kind, Secret: wf.Verify.Secret, SignatureHeader: wf.Verify.SignatureHeader}
 	}
-	return out
+	if wf.Rate != nil {
+		spec.Rate = &workflow.Rate{N: wf.Rate.N, Per: wf.Rate.Per}
+	}
+	if wf.Operation == "" && wf.Schemas == nil {
+		return spec, nil
+	}
+	fragment := struct {
+		Operations map[string]json.RawMessage `json:"operations,omitempty"`
+		Schemas    map[string]json.RawMessage `json:"schemas,omitempty"`
+	}{Schemas: map[string]json.RawMessage{}}
+	if wf.Operation != "" {
+		fragment.Operations = map[string]json.RawMessage{wf.Name: json.RawMessage(wf.Operation)}
+	}
+	for id, s := range wf.Schemas {
+		fragment.Schemas[id] = json.RawMessage(s)
+	}
+	var err error
+	if spec.OpenAPI, err = json.Marshal(fragment); err != nil {
+		return nil, fmt.Errorf("workflow %s: openapi: %w", wf.Name, err)
+	}
+	return spec, nil
 }
 
 // apiDocs serves the document and the reference page of one server's
