@@ -3,7 +3,7 @@ package openapi
 import (
 	"encoding/json"
 	"reflect"
-	"strconv"
+	"slices"
 )
 
 // The typed model of the OpenAPI 3.1 parts a document here uses. Fixed
@@ -61,38 +61,30 @@ type PathItem struct {
 	Trace   *Operation `json:"trace,omitempty"`
 }
 
-// methods are the operations of a path item by upper-case method, in the
-// order they are written.
-func (p *PathItem) methods() []struct {
-	name string
-	op   **Operation
-} {
-	return []struct {
-		name string
-		op   **Operation
-	}{
-		{"GET", &p.Get}, {"PUT", &p.Put}, {"POST", &p.Post}, {"DELETE", &p.Delete},
-		{"OPTIONS", &p.Options}, {"HEAD", &p.Head}, {"PATCH", &p.Patch}, {"TRACE", &p.Trace},
-	}
+// methodOrder is the order of a path item's operations: its fields' order.
+var methodOrder = [...]string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
+
+// slots are the path item's operation fields, in methodOrder.
+func (p *PathItem) slots() [len(methodOrder)]**Operation {
+	return [...]**Operation{&p.Get, &p.Put, &p.Post, &p.Delete, &p.Options, &p.Head, &p.Patch, &p.Trace}
 }
 
 // Set puts op at method (upper case); it reports false for a method a path
 // item has no place for.
 func (p *PathItem) Set(method string, op *Operation) bool {
-	for _, m := range p.methods() {
-		if m.name == method {
-			*m.op = op
-			return true
-		}
+	i := slices.Index(methodOrder[:], method)
+	if i < 0 {
+		return false
 	}
-	return false
+	*p.slots()[i] = op
+	return true
 }
 
 // Operations calls f with each operation of the path item, in order.
 func (p *PathItem) Operations(f func(method string, op *Operation)) {
-	for _, m := range p.methods() {
-		if *m.op != nil {
-			f(m.name, *m.op)
+	for i, op := range p.slots() {
+		if *op != nil {
+			f(methodOrder[i], *op)
 		}
 	}
 }
@@ -211,9 +203,6 @@ type Schema struct {
 
 // Number is a JSON number as written ("0", "1.5", "1e+21"); "" is none.
 type Number = json.Number
-
-// Int is n as a Number.
-func Int(n int64) Number { return Number(strconv.FormatInt(n, 10)) }
 
 // Ptr returns a pointer to v, for the optional integer keywords.
 func Ptr[T any](v T) *T { return &v }
