@@ -115,10 +115,10 @@ func TestCases(t *testing.T) {
 	if err != nil {
 		t.Fatalf("generate: %v", err)
 	}
-	generated := map[string][]byte{}
+	generated := map[string][]byte{} // by path in the module: case/bifrost_gen.go
 	for _, f := range out.Files {
-		rel, _ := filepath.Rel(dir, filepath.Dir(f.Path))
-		generated[rel] = f.Content
+		rel, _ := filepath.Rel(dir, f.Path)
+		generated[filepath.ToSlash(rel)] = f.Content
 	}
 	packages := map[string]*generator.Package{}
 	for _, pkg := range out.Packages {
@@ -128,11 +128,14 @@ func TestCases(t *testing.T) {
 	for path, a := range cases {
 		name := caseName(path)
 		t.Run(name, func(t *testing.T) {
-			got, ok := generated[name]
+			got, ok := generated[name+"/"+generator.GeneratedFile]
 			if !ok {
 				t.Fatalf("no file generated for %s", name)
 			}
-			golden(t, path, a, "want/bifrost_gen.go", got)
+			golden(t, path, a, "want/"+generator.GeneratedFile, got)
+			if fragment := generated[name+"/"+generator.FragmentFile]; fragment != nil {
+				golden(t, path, a, "want/"+generator.FragmentFile, fragment)
+			}
 
 			// The case's OpenAPI document: golden, valid for two validators
 			// in both versions, and what the case's server must serve.

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bifrost-go/bifrost/workflow"
 	"github.com/dave/jennifer/jen"
 	"golang.org/x/tools/imports"
+
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // The packages generated code imports besides the standard library.
@@ -61,7 +62,7 @@ func emit(pkg *Package) ([]byte, []string, error) {
 	f.Func().Id("Workflows").Params().Index().Op("*").Qual(runtimePath, "Workflow").Block(
 		jen.Return(jen.Index().Op("*").Qual(runtimePath, "Workflow").Values(entries...)),
 	)
-	e.schemas()
+	e.fragment()
 	for _, wf := range pkg.Workflows {
 		e.workflow(wf)
 	}
@@ -108,8 +109,8 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	set("Name", jen.Lit(spec.Name), true)
 	set("Package", jen.Lit(spec.Package), true)
 	set("Func", jen.Lit(spec.Func), true)
-	set("Summary", jen.Lit(spec.Summary), spec.Summary != "")
-	set("Description", jen.Lit(spec.Description), spec.Description != "")
+	set("Summary", text(spec.Summary), spec.Summary != "")
+	set("Description", text(spec.Description), spec.Description != "")
 	set("Deprecated", jen.True(), spec.Deprecated)
 	set("Endpoint", jen.True(), spec.Endpoint)
 	set("Methods", strings_(spec.Methods), spec.Methods != nil)
@@ -120,11 +121,14 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	set("Retries", jen.Lit(spec.Retries), spec.Retries > 0)
 	set("Required", strings_(spec.Required), len(spec.Required) > 0)
 	if v := spec.Verify; v != nil {
-		set("Verify", jen.Op("&").Qual(workflowPath, "Verify").Values(
-			jen.Id("Kind").Op(":").Lit(v.Kind),
-			jen.Id("Secret").Op(":").Lit(v.Secret),
-			jen.Id("SignatureHeader").Op(":").Lit(v.SignatureHeader),
-		), true)
+		verify := []jen.Code{
+			jen.Line().Id("Kind").Op(":").Lit(v.Kind),
+			jen.Line().Id("Secret").Op(":").Lit(v.Secret),
+		}
+		if v.SignatureHeader != "" {
+			verify = append(verify, jen.Line().Id("SignatureHeader").Op(":").Lit(v.SignatureHeader))
+		}
+		set("Verify", jen.Op("&").Qual(workflowPath, "Verify").Values(append(verify, jen.Line())...), true)
 	}
 	if r := spec.Rate; r != nil {
 		set("Rate", jen.Op("&").Qual(workflowPath, "Rate").Values(
@@ -134,6 +138,7 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	}
 	set("Tags", strings_(spec.Tags), spec.Tags != nil)
 	set("Body", jen.Qual(workflowPath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[spec.Body]), true)
+	set("OpenAPI", jen.Id(e.name(fragmentVar)), e.pkg.OpenAPI != nil)
 	specLit := jen.Qual(workflowPath, "Spec").Values(append(fields, jen.Line())...)
 
 	var entry []jen.Code
@@ -143,8 +148,6 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 		}
 	}
 	add("Spec", specLit, true)
-	add("Operation", rawString(wf.Operation), wf.Operation != "")
-	add("Schemas", jen.Id(e.name(schemasVar)), operationSchemas(e.pkg, wf) != nil)
 	add("Decode", jen.Id(e.name("decode"+wf.Func)), true)
 	add("NewArgs", jen.Func().Params().Qual(bindPath, "Args").Block(
 		jen.Return(jen.New(jen.Id(e.argsType(wf)))),
@@ -152,37 +155,52 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	return jen.Values(append(entry, jen.Line())...)
 }
 
-// schemasVar holds the package's OpenAPI schemas in the generated file.
-const schemasVar = "openapiSchemas"
+// FragmentFile is the OpenAPI fragment the generator writes beside
+// GeneratedFile in a package with endpoints: each endpoint's operation and
+// the schemas of the package's types, indented JSON a person can read and
+// review in a diff. The generated code embeds it (fragmentVar) as the
+// workflows' Spec.OpenAPI, so the served document is built from the very
+// bytes bifrostgen built its own from.
+const FragmentFile = "bifrost_gen.openapi.json"
 
-// schemas declares the package's OpenAPI schemas, one type a line.
-func (e *emitter) schemas() {
-	if len(e.pkg.Schemas) == 0 {
+// fragmentVar holds the embedded fragment in the generated file.
+const fragmentVar = "openapiFragment"
+
+// fragment declares the embedded OpenAPI fragment, when the package has one.
+func (e *emitter) fragment() {
+	if e.pkg.OpenAPI == nil {
 		return
 	}
-	ids := make([]string, 0, len(e.pkg.Schemas))
-	for id := range e.pkg.Schemas {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	entries := make([]jen.Code, 0, len(ids)+1)
-	for _, id := range ids {
-		entries = append(entries, jen.Line().Lit(id).Op(":").Add(rawString(e.pkg.Schemas[id])))
-	}
-	entries = append(entries, jen.Line())
+	e.file.Anon("embed")
 	e.file.Line()
-	e.file.Commentf("%s are the OpenAPI schemas of the types the operations refer to, by type.", schemasVar)
-	e.file.Var().Id(e.name(schemasVar)).Op("=").Map(jen.String()).String().Values(entries...)
+	e.file.Commentf("%s is the OpenAPI fragment of the package's endpoints: their", fragmentVar)
+	e.file.Comment("operations and the schemas of the types they refer to.")
+	e.file.Comment("")
+	e.file.Comment("//go:embed " + FragmentFile)
+	e.file.Var().Id(e.name(fragmentVar)).Index().Byte()
 }
 
-// rawString is s as a raw string literal where it can be one, so that JSON
-// reads as JSON.
-func rawString(s string) jen.Code {
-	if strings.ContainsAny(s, "`\r") {
+// text is a string literal a reader need not scroll sideways for: a long
+// one is written as parts of at most textWidth bytes, split after a space
+// and joined with +, one part a line.
+func text(s string) jen.Code {
+	if len(s) <= textWidth {
 		return jen.Lit(s)
 	}
-	return jen.Op("`" + s + "`")
+	var parts []jen.Code
+	for len(s) > textWidth {
+		cut := strings.LastIndexByte(s[:textWidth], ' ') + 1
+		if cut <= 0 {
+			cut = textWidth
+		}
+		parts = append(parts, jen.Lit(s[:cut]).Op("+").Line())
+		s = s[cut:]
+	}
+	return jen.Add(append(parts, jen.Lit(s))...)
 }
+
+// textWidth is the longest string literal part text writes.
+const textWidth = 72
 
 func strings_(values []string) jen.Code {
 	items := make([]jen.Code, len(values))
@@ -609,7 +627,7 @@ func (e *emitter) structFuncs(s *Struct) {
 	e.validateFunc(sc)
 	if len(sc.checks) > 0 {
 		e.decls = append(e.decls,
-			jen.Commentf("check%s reports the required members missing from %s and the rules its values break.", sc.base, article(sc.base)).Line().
+			jen.Commentf("check%s reports the required members %s lacks and the rules it breaks.", sc.base, article(sc.base)).Line().
 				Func().Id(e.name("check"+sc.base)).Params(jen.Id("v").Op("*").Add(sc.typ), atParam(), errsParam(), jen.Id("seen").Op("*").Add(sc.seenType())).Block(sc.checks...))
 	}
 	if e.forms[s] {
@@ -698,7 +716,7 @@ func (e *emitter) validateFunc(sc *structCode) {
 		)
 	}
 	e.decls = append(e.decls,
-		jen.Commentf("validate%s checks %s decoded from raw: the kind of every value, required members and rules.", sc.base, article(sc.base)).Line().
+		jen.Commentf("validate%s checks the JSON of %s: kinds, required members, rules.", sc.base, article(sc.base)).Line().
 			Func().Id("validate"+sc.base).Params(jen.Id("raw").Index().Byte(), jen.Id("v").Op("*").Add(sc.typ), atParam(), errsParam()).Block(validate...))
 }
 
@@ -724,7 +742,7 @@ func (e *emitter) formFunc(sc *structCode) {
 			sc.callCheck(jen.Op("&").Id("body")))
 	}
 	e.decls = append(e.decls,
-		jen.Commentf("form%s reads %s from a form body; members a form cannot carry stay absent.", sc.base, article(sc.base)).Line().
+		jen.Commentf("form%s reads %s from a form body (what a form cannot carry stays absent).", sc.base, article(sc.base)).Line().
 			Func().Id(e.name("form"+sc.base)).Params(jen.Id("in").Op("*").Qual(bindPath, "Input"), jen.Id("v").Op("*").Add(sc.typ), errsParam()).Block(reads...))
 }
 

@@ -55,7 +55,7 @@ func Generate(cfg Config) (*Output, error) {
 		}
 		if len(marked) == 0 {
 			if stale := staleGenerated(pkg); stale != "" {
-				out.Files = append(out.Files, File{Path: stale})
+				out.Files = append(out.Files, File{Path: stale}, File{Path: filepath.Join(filepath.Dir(stale), FragmentFile)})
 			}
 			continue
 		}
@@ -82,7 +82,9 @@ func Generate(cfg Config) (*Output, error) {
 			return nil, err
 		}
 		checkCollisions(pkg, taken, fset, &diags)
-		out.Files = append(out.Files, File{Path: filepath.Join(pkg.Dir, GeneratedFile), Content: src})
+		out.Files = append(out.Files,
+			File{Path: filepath.Join(pkg.Dir, GeneratedFile), Content: src},
+			File{Path: filepath.Join(pkg.Dir, FragmentFile), Content: pkg.OpenAPIFile}) // nil: none, or a stale one removed
 	}
 	if len(diags) > 0 {
 		return nil, diags.Sorted()

@@ -4,6 +4,7 @@ import (
 	"go/token"
 	"go/types"
 
+	"github.com/bifrost-go/bifrost/openapi"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -18,9 +19,13 @@ type Package struct {
 	Types     *types.Package
 	Workflows []*Workflow
 
-	// Schemas are the OpenAPI schemas of the named Go types the package's
-	// operations refer to, as compact JSON, by type (types.TypeString).
-	Schemas map[string]string
+	// OpenAPI is the package's OpenAPI fragment: the operation of each
+	// endpoint workflow and the schemas of the named Go types they refer to
+	// (types.TypeString). Nil when the package has no endpoint workflow.
+	OpenAPI *openapi.Fragment
+	// OpenAPIFile is OpenAPI as written to FragmentFile and embedded by the
+	// generated code.
+	OpenAPIFile []byte
 }
 
 // Workflow is one marked function, fully checked. Its description is the
@@ -34,10 +39,6 @@ type Workflow struct {
 	Params    []*Param
 	Result    Result
 	BodyParam *Param // the body parameter, or nil
-
-	// Operation is the workflow's OpenAPI operation as compact JSON: its
-	// parameters, request body and result responses (endpoints only).
-	Operation string
 }
 
 // ParamKind is what a parameter is bound to.

@@ -4,50 +4,56 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/types"
+	"slices"
 	"strconv"
 
 	"github.com/bifrost-go/bifrost/openapi"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
-// The schema stage: model → each endpoint workflow's OpenAPI operation (its
-// parameters, request body and result responses) and the schemas of the
-// named struct types they refer to, by {"$ref":"<type>"}. Package openapi
-// adds the rest of the HTTP contract and names the components.
+// The schema stage: model → the package's OpenAPI fragment, typed values:
+// each endpoint workflow's operation (its parameters, request body and
+// result responses) and the schemas of the named struct types they refer
+// to, by {"$ref":"<type>"}. Package openapi adds the rest of the HTTP
+// contract and names the components.
 
-// describeOperations sets the Operation of every endpoint workflow of pkg
-// and the package's Schemas.
+// describeOperations sets the package's OpenAPI fragment: the operation of
+// every endpoint workflow and the schemas of the types they refer to (nil
+// when the package has no endpoint).
 func describeOperations(pkg *Package) error {
-	w := &schemaWriter{components: map[string]string{}, building: map[string]bool{}}
+	w := &schemaWriter{components: map[string]*schema{}, building: map[string]bool{}}
+	ops := map[string]*openapi.Operation{}
 	for _, wf := range pkg.Workflows {
-		if !wf.Directive.Endpoint {
-			continue
+		if wf.Directive.Endpoint {
+			ops[wf.Name] = w.operation(wf)
 		}
-		op, err := w.operation(wf)
-		if err != nil {
-			return fmt.Errorf("%s: openapi: %w", wf.Func, err)
-		}
-		wf.Operation = op
 	}
-	if w.err != nil {
-		return w.err
+	pkg.OpenAPI, pkg.OpenAPIFile = nil, nil
+	if len(ops) == 0 {
+		return nil
 	}
+	f := &openapi.Fragment{Operations: ops}
 	if len(w.components) > 0 {
-		pkg.Schemas = w.components
+		f.Schemas = w.components
 	}
+	file, err := f.Marshal()
+	if err != nil { // a bound tag such as min=Inf
+		return fmt.Errorf("%s: openapi: %w", pkg.Path, err)
+	}
+	pkg.OpenAPI, pkg.OpenAPIFile = f, file
 	return nil
 }
 
 // schemaWriter describes Go types as JSON Schema (OpenAPI 3.1).
 type schemaWriter struct {
-	components map[string]string // compact JSON by type
-	building   map[string]bool   // types being described (recursion)
-	err        error
+	components map[string]*schema // by type
+	building   map[string]bool    // types being described (recursion)
 }
 
-type object = openapi.Object
+type schema = openapi.Schema
 
-func obj(kv ...any) *object { return openapi.NewObject(kv...) }
+// typed is {type: name}.
+func typed(name string) *schema { return &schema{Type: openapi.Type(name)} }
 
 const (
 	contentJSON = "application/json"
@@ -55,34 +61,22 @@ const (
 	contentAny  = "*/*"
 )
 
-func (w *schemaWriter) operation(wf *Workflow) (string, error) {
-	op := obj()
-	if params := w.parameters(wf); len(params) > 0 {
-		op.Set("parameters", params)
-	}
-	if body := w.requestBody(wf); body != nil {
-		op.Set("requestBody", body)
-	}
+func (w *schemaWriter) operation(wf *Workflow) *openapi.Operation {
+	op := &openapi.Operation{Parameters: w.parameters(wf), RequestBody: w.requestBody(wf)}
 	if wf.Mode != workflow.Async { // the answer of an async call is 202, which openapi adds
-		op.Set("responses", w.responses(wf))
+		op.Responses = w.responses(wf)
 	}
-	return openapi.Compact(op)
+	return op
 }
 
 // parameters are the scalar parameters (query) and the query and header
 // fields of the body struct, in the order of the signature and the fields.
-func (w *schemaWriter) parameters(wf *Workflow) []any {
-	var out []any
+func (w *schemaWriter) parameters(wf *Workflow) []*openapi.Parameter {
+	var out []*openapi.Parameter
 	for _, p := range wf.Params {
-		if p.Kind != ParamScalar {
-			continue
+		if p.Kind == ParamScalar {
+			out = append(out, &openapi.Parameter{Name: p.Query, In: "query", Required: p.Required, Schema: textSchema(p.Scalar)})
 		}
-		param := obj("name", p.Query, "in", "query")
-		if p.Required {
-			param.Set("required", true)
-		}
-		param.Set("schema", textSchema(p.Scalar))
-		out = append(out, param)
 	}
 	if wf.BodyParam == nil {
 		return out
@@ -99,76 +93,70 @@ func (w *schemaWriter) parameters(wf *Workflow) []any {
 		if f.Source == FromHeader {
 			in = "header"
 		}
-		param := obj("name", f.Name, "in", in)
-		if f.Doc != "" {
-			param.Set("description", f.Doc)
-		}
-		if f.Required {
-			param.Set("required", true)
-		}
-		if f.Deprecated {
-			param.Set("deprecated", true)
-		}
-		schema := textSchema(f.Shape.Scalar)
-		applyRules(schema, f, false)
-		param.Set("schema", schema)
-		out = append(out, param)
+		s := textSchema(f.Shape.Scalar)
+		applyRules(s, f, false)
+		out = append(out, &openapi.Parameter{Name: f.Name, In: in, Description: f.Doc, Required: f.Required,
+			Deprecated: f.Deprecated, Schema: s})
 	}
 	return out
+}
+
+// binary is any content, as bytes.
+func binary() *openapi.MediaType {
+	return &openapi.MediaType{Schema: &schema{Type: openapi.Type("string"), Format: "binary"}}
 }
 
 // requestBody describes the body a workflow reads: its body parameter as
 // JSON (and as a form where the type can come from one), the raw bytes, or
 // the scalar parameters a JSON object or form may carry instead of the query.
-func (w *schemaWriter) requestBody(wf *Workflow) *object {
+func (w *schemaWriter) requestBody(wf *Workflow) *openapi.RequestBody {
 	if methods := wf.Directive.Methods; len(methods) == 1 && methods[0] == "GET" {
 		return nil // no body for clients to send
 	}
-	content := obj()
-	required := false
+	body := &openapi.RequestBody{Content: map[string]*openapi.MediaType{}}
 	switch {
 	case wf.BodyParam != nil && wf.BodyParam.Shape.Kind == ShapeRaw:
 		if isNamed(wf.BodyParam.Type, "encoding/json", "RawMessage") {
-			content.Set(contentJSON, obj("schema", obj()))
+			body.Content[contentJSON] = &openapi.MediaType{Schema: &schema{}}
 		} else {
-			content.Set(contentAny, obj("schema", obj("type", "string", "format", "binary")))
+			body.Content[contentAny] = binary()
 		}
 	case wf.BodyParam != nil:
 		sh := wf.BodyParam.Shape
 		if !sh.bodyFields() {
 			return nil // every field comes from the query or headers
 		}
-		required = wf.BodyParam.Required
-		content.Set(contentJSON, obj("schema", w.bodySchema(sh)))
+		body.Required = wf.BodyParam.Required
+		body.Content[contentJSON] = &openapi.MediaType{Schema: w.bodySchema(sh)}
 		if form := w.formSchema(sh); form != nil {
-			content.Set(contentForm, obj("schema", form))
+			body.Content[contentForm] = &openapi.MediaType{Schema: form}
 		}
 	case wf.Body == workflow.BodyRaw: // *bifrost.Request: any body, as bytes
-		content.Set(contentAny, obj("schema", obj("type", "string", "format", "binary")))
+		body.Content[contentAny] = binary()
 	case wf.Body == workflow.BodyDecoded: // scalars may come from a body object
-		props := obj()
-		for _, p := range wf.Params {
-			if p.Kind == ParamScalar {
-				props.Set(p.Query, textSchema(p.Scalar))
-			}
-		}
-		schema := obj("type", "object", "description", "The parameters, as members instead of the query.", "properties", props)
-		content.Set(contentJSON, obj("schema", schema))
-		content.Set(contentForm, obj("schema", schema.Clone()))
+		body.Content[contentJSON] = &openapi.MediaType{Schema: scalarsObject(wf)}
+		body.Content[contentForm] = &openapi.MediaType{Schema: scalarsObject(wf)}
 	default:
 		return nil
 	}
-	body := obj()
-	if required {
-		body.Set("required", true)
-	}
-	body.Set("content", content)
 	return body
+}
+
+// scalarsObject is the object whose members may carry the scalar
+// parameters instead of the query.
+func scalarsObject(wf *Workflow) *schema {
+	out := &schema{Type: openapi.Type("object"), Description: "The parameters, as members instead of the query."}
+	for _, p := range wf.Params {
+		if p.Kind == ParamScalar {
+			out.Properties.Set(p.Query, textSchema(p.Scalar))
+		}
+	}
+	return out
 }
 
 // bodySchema is the JSON schema of a body parameter: a struct with query or
 // header fields is described without them, inline.
-func (w *schemaWriter) bodySchema(sh *Shape) *object {
+func (w *schemaWriter) bodySchema(sh *Shape) *schema {
 	st := structOfShape(sh)
 	if st != nil && hasParams(st) {
 		return w.object(st, "")
@@ -182,24 +170,24 @@ func (w *schemaWriter) bodySchema(sh *Shape) *object {
 // formSchema describes a body as a form, as the generated decoder reads it,
 // or returns nil when the body cannot come from a form. Form schemas stay
 // flat (scalars and arrays of scalars), as code generators need them.
-func (w *schemaWriter) formSchema(sh *Shape) *object {
+func (w *schemaWriter) formSchema(sh *Shape) *schema {
 	if sh.Kind == ShapePointer {
 		sh = sh.Elem
 	}
+	anyStrings := &schema{Type: openapi.Type("object"), AdditionalProperties: typed("string")}
 	switch sh.Kind {
 	case ShapeAny:
-		return obj("type", "object", "additionalProperties", obj("type", "string"))
+		return anyStrings
 	case ShapeMap:
 		if i, ok := sh.Elem.Type.Underlying().(*types.Interface); ok && i.Empty() {
-			return obj("type", "object", "additionalProperties", obj("type", "string"))
+			return anyStrings
 		}
 		return nil
 	case ShapeStruct:
 	default:
 		return nil
 	}
-	props := obj()
-	var required []any
+	out := typed("object")
 	for _, f := range sh.Struct.Fields {
 		if f.Source != FromBody {
 			continue
@@ -211,66 +199,63 @@ func (w *schemaWriter) formSchema(sh *Shape) *object {
 			}
 			continue
 		}
-		schema := textSchema(sc)
-		applyRules(schema, f, false)
-		describe(schema, f)
-		props.Set(f.Name, schema)
+		s := textSchema(sc)
+		applyRules(s, f, false)
+		describe(s, f)
+		out.Properties.Set(f.Name, s)
 		if f.Required {
-			required = append(required, f.Name)
+			out.Required = append(out.Required, f.Name)
 		}
 	}
-	if props.Len() == 0 {
+	if len(out.Properties) == 0 {
 		return nil
-	}
-	out := obj("type", "object", "properties", props)
-	if len(required) > 0 {
-		out.Set("required", required)
 	}
 	return out
 }
 
 // responses are the answers of a sync workflow's result.
-func (w *schemaWriter) responses(wf *Workflow) *object {
-	jsonContent := func() *object {
-		schema := obj()
+func (w *schemaWriter) responses(wf *Workflow) map[string]*openapi.Response {
+	jsonContent := func() map[string]*openapi.MediaType {
+		s := &schema{}
 		if wf.Result.Shape != nil {
-			schema = w.schema(wf.Result.Shape)
+			s = w.schema(wf.Result.Shape)
 		}
-		return obj(contentJSON, obj("schema", schema))
+		return map[string]*openapi.MediaType{contentJSON: {Schema: s}}
 	}
 	switch wf.Result.Kind {
 	case ResultError:
-		return obj("204", obj("description", "Done: the workflow returned no error."))
+		return map[string]*openapi.Response{"204": {Description: "Done: the workflow returned no error."}}
 	case ResultValue:
-		return obj("200", obj("description", "The workflow's result.", "content", jsonContent()))
+		return map[string]*openapi.Response{"200": {Description: "The workflow's result.", Content: jsonContent()}}
 	case ResultStatus:
-		return obj("default", obj("description", "The workflow's result, with the status it chose, or a problem.", "content", jsonContent()))
+		return map[string]*openapi.Response{"default": {Description: "The workflow's result, with the status it chose, or a problem.",
+			Content: jsonContent()}}
 	default: // ResultResponse
-		return obj("default", obj("description", "The workflow's own response: the status, headers and body it chose.",
-			"content", obj(contentAny, obj("schema", obj()))))
+		return map[string]*openapi.Response{"default": {Description: "The workflow's own response: the status, headers and body it chose.",
+			Content: map[string]*openapi.MediaType{contentAny: {Schema: &schema{}}}}}
 	}
 }
 
 // schema describes a shape as its JSON form.
-func (w *schemaWriter) schema(sh *Shape) *object {
+func (w *schemaWriter) schema(sh *Shape) *schema {
 	switch sh.Kind {
 	case ShapeScalar:
 		return jsonScalar(sh)
 	case ShapePointer:
 		return w.schema(sh.Elem)
 	case ShapeSlice:
-		return obj("type", "array", "items", w.schema(sh.Elem))
+		return &schema{Type: openapi.Type("array"), Items: w.schema(sh.Elem)}
 	case ShapeMap:
-		return obj("type", "object", "additionalProperties", w.schema(sh.Elem))
+		return &schema{Type: openapi.Type("object"), AdditionalProperties: w.schema(sh.Elem)}
 	case ShapeStruct:
 		return w.structRef(sh.Struct)
 	}
-	return obj() // any value
+	return &schema{} // any value
 }
 
 // structRef is a reference to a named struct, described once as a
 // component; an anonymous struct is described inline.
-func (w *schemaWriter) structRef(st *Struct) *object {
+func (w *schemaWriter) structRef(st *Struct) *schema {
 	named, ok := types.Unalias(st.Type).(*types.Named)
 	if !ok {
 		return w.object(st, "")
@@ -278,208 +263,189 @@ func (w *schemaWriter) structRef(st *Struct) *object {
 	id := types.TypeString(named, nil)
 	if _, done := w.components[id]; !done && !w.building[id] {
 		w.building[id] = true
-		text, err := openapi.Compact(w.object(st, st.Doc))
-		if err != nil && w.err == nil {
-			w.err = err
-		}
-		w.components[id] = text
+		w.components[id] = w.object(st, st.Doc)
 		delete(w.building, id)
 	}
-	return obj("$ref", id)
+	return &schema{Ref: id}
 }
 
 // object describes a struct's JSON members (its body fields).
-func (w *schemaWriter) object(st *Struct, doc string) *object {
-	out := obj("type", "object")
-	if doc != "" {
-		out.Set("description", doc)
-	}
-	props := obj()
-	var required []any
+func (w *schemaWriter) object(st *Struct, doc string) *schema {
+	out := &schema{Type: openapi.Type("object"), Description: doc}
 	for _, f := range st.Fields {
 		if f.Source != FromBody {
 			continue
 		}
-		props.Set(f.Name, w.field(f))
+		out.Properties.Set(f.Name, w.field(f))
 		if f.Required {
-			required = append(required, f.Name)
+			out.Required = append(out.Required, f.Name)
 		}
-	}
-	if props.Len() > 0 {
-		out.Set("properties", props)
-	}
-	if len(required) > 0 {
-		out.Set("required", required)
 	}
 	return out
 }
 
 // field describes one member: its type, its constraint tags, null for a
 // pointer encoding/json writes as null (no omitempty), its doc comment.
-func (w *schemaWriter) field(f *Field) *object {
+func (w *schemaWriter) field(f *Field) *schema {
 	sh := f.Shape
 	nullable := sh.Kind == ShapePointer && !f.OmitZero
 	if sh.Kind == ShapePointer {
 		sh = sh.Elem
 	}
-	schema := w.schema(sh)
-	applyRules(schema, f, nullable)
+	s := w.schema(sh)
+	applyRules(s, f, nullable)
 	if nullable {
-		schema = orNull(schema)
+		s = orNull(s)
 	}
-	describe(schema, f)
-	return schema
+	describe(s, f)
+	return s
 }
 
 // describe adds a field's doc comment and deprecation to its schema.
-func describe(schema *object, f *Field) {
+func describe(s *schema, f *Field) {
 	if f.Doc != "" {
-		schema.Set("description", f.Doc)
+		s.Description = f.Doc
 	}
 	if f.Deprecated {
-		schema.Set("deprecated", true)
+		s.Deprecated = true
 	}
 }
 
 // orNull lets a schema be null too: type [T, "null"], or oneOf with
 // {type: "null"} for a reference.
-func orNull(s *object) *object {
-	if ref, ok := s.Get("$ref"); ok {
-		out := obj("oneOf", []any{obj("$ref", ref), obj("type", "null")})
-		for _, k := range s.Keys() {
-			if k != "$ref" {
-				v, _ := s.Get(k)
-				out.Set(k, v)
-			}
-		}
-		return out
+func orNull(s *schema) *schema {
+	if s.Ref != "" {
+		out := *s
+		out.Ref = ""
+		out.OneOf = []*schema{{Ref: s.Ref}, typed("null")}
+		return &out
 	}
-	if t, ok := s.Get("type"); ok {
-		if name, ok := t.(string); ok {
-			s.Set("type", []any{name, "null"})
-		}
+	if len(s.Type) == 1 {
+		s.Type = openapi.Types{s.Type[0], "null"}
 	}
 	return s // {} is any value, null included
 }
 
 // applyRules adds a field's constraint tags to its schema: the same checks
 // the generated decoder makes.
-func applyRules(s *object, f *Field, nullable bool) {
+func applyRules(s *schema, f *Field, nullable bool) {
 	r := f.Rules
 	if r.Minimum != nil {
-		s.Set("minimum", jsonNumber(*r.Minimum))
+		s.Minimum = jsonNumber(*r.Minimum)
 	}
 	if r.Maximum != nil {
-		s.Set("maximum", jsonNumber(*r.Maximum))
+		s.Maximum = jsonNumber(*r.Maximum)
 	}
-	collection := s.Object("items") != nil || s.Has("additionalProperties")
-	lengthKeys := [2]string{"minLength", "maxLength"}
-	if collection {
-		lengthKeys = [2]string{"minItems", "maxItems"}
-		if s.Has("additionalProperties") {
-			lengthKeys = [2]string{"minProperties", "maxProperties"}
-		}
+	minLength, maxLength := &s.MinLength, &s.MaxLength
+	switch {
+	case s.AdditionalProperties != nil:
+		minLength, maxLength = &s.MinProperties, &s.MaxProperties
+	case s.Items != nil:
+		minLength, maxLength = &s.MinItems, &s.MaxItems
 	}
 	if r.MinLength != nil {
-		s.Set(lengthKeys[0], *r.MinLength)
+		*minLength = openapi.Ptr(*r.MinLength)
 	}
 	if r.MaxLength != nil {
-		s.Set(lengthKeys[1], *r.MaxLength)
+		*maxLength = openapi.Ptr(*r.MaxLength)
 	}
 	if r.Pattern != "" {
-		s.Set("pattern", r.Pattern)
+		s.Pattern = r.Pattern
 	}
 	if len(r.Enum) > 0 {
-		t, _ := s.Get("type")
-		var values []any
+		s.Enum = nil
 		for _, v := range r.Enum {
-			if t == "string" {
-				values = append(values, v)
+			if slices.Equal(s.Type, openapi.Type("string")) {
+				s.Enum = append(s.Enum, v)
 			} else {
-				values = append(values, json.Number(v))
+				s.Enum = append(s.Enum, json.Number(v))
 			}
 		}
 		if nullable {
-			values = append(values, nil)
+			s.Enum = append(s.Enum, nil)
 		}
-		s.Set("enum", values)
 	}
 	if r.Format != "" {
-		s.Set("format", r.Format)
+		s.Format = r.Format
 	}
 }
 
 // jsonNumber writes a float as a JSON number, integers without a fraction.
-func jsonNumber(f float64) json.Number {
-	return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+func jsonNumber(f float64) openapi.Number {
+	return openapi.Number(strconv.FormatFloat(f, 'g', -1, 64))
 }
 
 // jsonScalar describes a scalar as encoding/json writes it.
-func jsonScalar(sh *Shape) *object {
+func jsonScalar(sh *Shape) *schema {
 	if sh.Scalar == nil { // []byte
-		return obj("type", "string", "format", "byte", "contentEncoding", "base64")
+		return &schema{Type: openapi.Type("string"), Format: "byte", ContentEncoding: "base64"}
 	}
 	switch sh.Scalar.Parse {
 	case ParseTime:
-		return obj("type", "string", "format", "date-time")
+		return &schema{Type: openapi.Type("string"), Format: "date-time"}
 	case ParseDuration:
-		return obj("type", "integer", "format", "int64", "description", "A duration in nanoseconds.")
+		return &schema{Type: openapi.Type("integer"), Format: "int64", Description: "A duration in nanoseconds."}
 	case ParseText:
-		return obj("type", "string")
+		return typed("string")
 	}
 	return basicSchema(sh.Scalar.Elem)
 }
 
 // textSchema describes a scalar read from text: a query parameter, a header,
 // a form field, a top-level body member standing for a parameter.
-func textSchema(sc *Scalar) *object {
-	var elem *object
+func textSchema(sc *Scalar) *schema {
+	var elem *schema
 	switch sc.Parse {
 	case ParseTime:
-		elem = obj("type", "string", "format", "date-time")
+		elem = &schema{Type: openapi.Type("string"), Format: "date-time"}
 	case ParseDuration:
-		elem = obj("type", "string", "description", "A duration such as 300ms, 1m30s or 2h.")
+		elem = &schema{Type: openapi.Type("string"), Description: "A duration such as 300ms, 1m30s or 2h."}
 	case ParseText:
-		elem = obj("type", "string")
+		elem = typed("string")
 	default:
 		elem = basicSchema(sc.Elem)
 	}
 	if sc.Slice {
-		return obj("type", "array", "items", elem)
+		return &schema{Type: openapi.Type("array"), Items: elem}
 	}
 	return elem
 }
 
+// integer is {type: integer} with a format and bounds ("" for none).
+func integer(format string, minimum, maximum openapi.Number) *schema {
+	return &schema{Type: openapi.Type("integer"), Format: format, Minimum: minimum, Maximum: maximum}
+}
+
 // basicSchema describes a boolean, number or string type, integers with the
 // bounds of their size (the decoder refuses what overflows).
-func basicSchema(t types.Type) *object {
+func basicSchema(t types.Type) *schema {
 	b, ok := t.Underlying().(*types.Basic)
 	if !ok {
-		return obj("type", "string")
+		return typed("string")
 	}
 	switch b.Kind() {
 	case types.Bool:
-		return obj("type", "boolean")
+		return typed("boolean")
 	case types.Int8:
-		return obj("type", "integer", "format", "int32", "minimum", -128, "maximum", 127)
+		return integer("int32", "-128", "127")
 	case types.Int16:
-		return obj("type", "integer", "format", "int32", "minimum", -32768, "maximum", 32767)
+		return integer("int32", "-32768", "32767")
 	case types.Int32:
-		return obj("type", "integer", "format", "int32")
+		return integer("int32", "", "")
 	case types.Int, types.Int64:
-		return obj("type", "integer", "format", "int64")
+		return integer("int64", "", "")
 	case types.Uint8:
-		return obj("type", "integer", "format", "int32", "minimum", 0, "maximum", 255)
+		return integer("int32", "0", "255")
 	case types.Uint16:
-		return obj("type", "integer", "format", "int32", "minimum", 0, "maximum", 65535)
+		return integer("int32", "0", "65535")
 	case types.Uint32:
-		return obj("type", "integer", "format", "int64", "minimum", 0, "maximum", int64(4294967295))
+		return integer("int64", "0", "4294967295")
 	case types.Uint, types.Uint64, types.Uintptr:
-		return obj("type", "integer", "minimum", 0)
+		return integer("", "0", "")
 	case types.Float32:
-		return obj("type", "number", "format", "float")
+		return &schema{Type: openapi.Type("number"), Format: "float"}
 	case types.Float64:
-		return obj("type", "number", "format", "double")
+		return &schema{Type: openapi.Type("number"), Format: "double"}
 	}
-	return obj("type", "string")
+	return typed("string")
 }

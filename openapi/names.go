@@ -8,91 +8,74 @@ import (
 	"unicode"
 )
 
-// components gathers the schemas the paths refer to (and those they refer
-// to in turn), names them, points every reference at its name, and returns
-// the components object.
-func (b *builder) components(paths map[string]*Object) (*Object, error) {
-	// The types referred to, from the operations down.
-	parsed := map[string]any{}
-	var queue []string
-	var missing []string
-	visit := func(v any) {
-		refs(v, func(id string) {
-			if _, seen := parsed[id]; seen {
-				return
-			}
-			text, ok := b.schemas[id]
-			if !ok {
-				missing = append(missing, id)
-				parsed[id] = nil
-				return
-			}
-			s, err := Parse([]byte(text))
-			if err != nil {
-				s = fmt.Errorf("schema of %s: %w", id, err)
-			}
-			parsed[id] = s
-			queue = append(queue, id)
-		})
+// components names the Go types the paths refer to (and those they refer
+// to in turn), points every reference at its name, and returns the
+// components: those schemas and the builtin parts.
+func (b *builder) components(paths map[string]*PathItem) (*Components, error) {
+	ids, err := b.referred(paths)
+	if err != nil {
+		return nil, err
 	}
-	for _, item := range paths {
-		visit(item)
-	}
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		if _, isErr := parsed[id].(error); !isErr {
-			visit(parsed[id])
-		}
-	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		return nil, fmt.Errorf("openapi: no workflow carries the schema of %s", strings.Join(slices.Compact(missing), ", "))
-	}
-	ids := make([]string, 0, len(parsed))
-	for id, s := range parsed {
-		if err, isErr := s.(error); isErr {
-			return nil, fmt.Errorf("openapi: %w", err)
-		}
-		ids = append(ids, id)
-	}
-
-	builtin := builtinSchemas()
+	schemas := builtinSchemas()
 	reserved := map[string]bool{}
-	for name := range builtin {
+	for name := range schemas {
 		reserved[name] = true
 	}
 	names := componentNames(ids, reserved)
-	rewrite := func(v any) { setRefs(v, func(id string) string { return schemaRef + names[id] }) }
-	for _, item := range paths {
-		rewrite(item)
+	rewrite := func(s *Schema) {
+		if isTypeRef(s.Ref) {
+			s.Ref = schemaRef + names[s.Ref]
+		}
 	}
-	schemas := map[string]*Object{}
-	for name, s := range builtin {
-		schemas[name] = s
+	for _, path := range sortedKeys(paths) {
+		eachSchema(paths[path], rewrite)
 	}
 	for _, id := range ids {
-		s := parsed[id]
-		rewrite(s)
-		obj, ok := s.(*Object)
-		if !ok {
-			return nil, fmt.Errorf("openapi: the schema of %s is not a JSON object", id)
-		}
-		schemas[names[id]] = obj
+		eachSchema(b.schemas[id], rewrite)
+		schemas[names[id]] = b.schemas[id]
 	}
-	responses := builtinResponses()
-	respObj := &Object{}
-	for _, name := range sortedKeys(responses) {
-		respObj.Set(name, responses[name])
-	}
-	return NewObject(
-		"schemas", sortedObject(schemas),
-		"responses", respObj,
-		"parameters", builtinParameters(),
-		"headers", builtinHeaders(),
-		"securitySchemes", securitySchemes(),
-	), nil
+	return &Components{
+		Schemas:         schemas,
+		Responses:       builtinResponses(),
+		Parameters:      builtinParameters(),
+		Headers:         builtinHeaders(),
+		SecuritySchemes: securitySchemes(),
+	}, nil
 }
+
+// referred are the Go types the paths refer to, from the operations down
+// through the schemas of those types. Types nobody refers to are left out.
+func (b *builder) referred(paths map[string]*PathItem) ([]string, error) {
+	seen := map[string]bool{}
+	var ids, missing []string
+	visit := func(s *Schema) {
+		id := s.Ref
+		if !isTypeRef(id) || seen[id] {
+			return
+		}
+		seen[id] = true
+		if _, ok := b.schemas[id]; !ok {
+			missing = append(missing, id)
+			return
+		}
+		ids = append(ids, id)
+	}
+	for _, path := range sortedKeys(paths) {
+		eachSchema(paths[path], visit)
+	}
+	for i := 0; i < len(ids); i++ {
+		eachSchema(b.schemas[ids[i]], visit)
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("openapi: no workflow carries the schema of %s", strings.Join(missing, ", "))
+	}
+	return ids, nil
+}
+
+// isTypeRef reports whether ref names a Go type (the generator's reference),
+// not a component ("#/components/...").
+func isTypeRef(ref string) bool { return ref != "" && !strings.HasPrefix(ref, "#") }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
@@ -101,43 +84,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// refs calls f with every Go type referred to in v: each "$ref" member whose
-// value does not start with "#".
-func refs(v any, f func(id string)) {
-	switch v := v.(type) {
-	case *Object:
-		for _, m := range v.members {
-			if s, ok := m.value.(string); ok && m.key == "$ref" && !strings.HasPrefix(s, "#") {
-				f(s)
-				continue
-			}
-			refs(m.value, f)
-		}
-	case []any:
-		for _, e := range v {
-			refs(e, f)
-		}
-	}
-}
-
-// setRefs replaces every reference to a Go type in v by to(type).
-func setRefs(v any, to func(id string) string) {
-	switch v := v.(type) {
-	case *Object:
-		for i, m := range v.members {
-			if s, ok := m.value.(string); ok && m.key == "$ref" && !strings.HasPrefix(s, "#") {
-				v.members[i].value = to(s)
-				continue
-			}
-			setRefs(m.value, to)
-		}
-	case []any:
-		for _, e := range v {
-			setRefs(e, to)
-		}
-	}
 }
 
 // componentNames names each type: its short name (the Go type name, with

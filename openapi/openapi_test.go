@@ -7,16 +7,36 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v4"
 
 	"github.com/bifrost-go/bifrost/openapi"
 	"github.com/bifrost-go/bifrost/openapi/openapitest"
+	"github.com/bifrost-go/bifrost/workflow"
 )
+
+// fragment is a package's fragment from JSON texts: operations by workflow
+// name, schemas by type.
+func fragment(t *testing.T, ops, schemas map[string]string) []byte {
+	t.Helper()
+	raw := func(m map[string]string) map[string]json.RawMessage {
+		out := map[string]json.RawMessage{}
+		for k, v := range m {
+			out[k] = json.RawMessage(v)
+		}
+		return out
+	}
+	data, err := json.Marshal(map[string]any{"operations": raw(ops), "schemas": raw(schemas)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
 
 // shop is a set of workflows using every feature the builder adds to an
 // operation.
-func shop() []openapi.Workflow {
+func shop(t *testing.T) []*workflow.Spec {
 	order := `{"type":"object","description":"Order is an order.","properties":{"id":{"type":"string"},"next":{"oneOf":[{"$ref":"example.com/shop.Order"},{"type":"null"}],"description":"The next order."},"items":{"type":"array","items":{"$ref":"example.com/shop.Page[example.com/shop.Item]"}}},"required":["id"]}`
 	page := `{"type":"object","properties":{"items":{"type":"array","items":{"$ref":"example.com/shop.Item"}},"total":{"type":["integer","null"],"format":"int64","exclusiveMinimum":0}}}`
 	item := `{"type":"object","properties":{"sku":{"type":"string","examples":["A-1"]},"kind":{"const":"item","type":"string"},"data":{"type":"string","format":"byte","contentEncoding":"base64"}}}`
@@ -31,28 +51,36 @@ func shop() []openapi.Workflow {
 	body := `{"parameters":[{"name":"q","in":"query","required":true,"schema":{"type":"string"}}],` +
 		`"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"example.com/shop.Order"}}}},` +
 		`"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"$ref":"example.com/shop.Order"}}}}}}`
-	return []openapi.Workflow{
+	shop := fragment(t, map[string]string{
+		"create_order": body,
+		"problem":      `{"responses":{"200":{"description":"r","content":{"application/json":{"schema":{"$ref":"example.com/shop.Problem"}}}}}}`,
+	}, schemas)
+	billing := fragment(t, map[string]string{
+		"bill": `{"responses":{"default":{"description":"Status chosen.","content":{"application/json":{"schema":{"$ref":"example.com/billing.Order"}}}}}}`,
+	}, map[string]string{"example.com/billing.Order": schemas["example.com/billing.Order"]})
+	return []*workflow.Spec{
 		{Name: "create_order", Package: "example.com/shop", Func: "CreateOrder", Summary: "CreateOrder creates an order.",
 			Description: "More words.", Endpoint: true, Methods: []string{"POST", "GET"}, Tags: []string{"shop"},
-			BodyDecoded: true, Operation: body, Schemas: schemas, RateLimited: true},
+			Body: workflow.BodyDecoded, OpenAPI: shop, Rate: &workflow.Rate{N: 1, Per: time.Second}},
 		{Name: "bill", Package: "example.com/billing", Func: "Bill", Endpoint: true, Methods: []string{"PUT"}, Tags: []string{"billing"},
-			Operation: `{"responses":{"default":{"description":"Status chosen.","content":{"application/json":{"schema":{"$ref":"example.com/billing.Order"}}}}}}`,
-			Schemas:   map[string]string{"example.com/billing.Order": schemas["example.com/billing.Order"]}},
+			OpenAPI: billing},
 		{Name: "problem", Package: "example.com/shop", Func: "Problem", Endpoint: true, Methods: []string{"POST"}, Public: true,
-			Verify: "github", Operation: `{"responses":{"200":{"description":"r","content":{"application/json":{"schema":{"$ref":"example.com/shop.Problem"}}}}}}`,
-			Schemas: schemas},
-		{Name: "later", Package: "example.com/shop", Func: "Later", Endpoint: true, Methods: []string{"POST"}, Async: true, Deprecated: true,
-			Verify: "standard", Tags: []string{"shop"}},
-		{Name: "stripe", Package: "example.com/shop", Endpoint: true, Methods: []string{"POST"}, Public: true, Verify: "stripe"},
-		{Name: "slack", Package: "example.com/shop", Endpoint: true, Methods: []string{"POST"}, Public: true, Verify: "slack"},
-		{Name: "hmac", Package: "example.com/shop", Endpoint: true, Methods: []string{"DELETE"}, Verify: "hmac-sha256", SignatureHeader: "X-Sig"},
-		{Name: "internal", Package: "example.com/shop", Func: "Internal"}, // no endpoint
+			Verify: &workflow.Verify{Kind: "github"}, OpenAPI: shop},
+		{Name: "later", Package: "example.com/shop", Func: "Later", Endpoint: true, Methods: []string{"POST"}, Mode: workflow.Async,
+			Deprecated: true, Verify: &workflow.Verify{Kind: "standard"}, Tags: []string{"shop"}, OpenAPI: shop},
+		{Name: "stripe", Package: "example.com/shop", Endpoint: true, Methods: []string{"POST"}, Public: true,
+			Verify: &workflow.Verify{Kind: "stripe"}, OpenAPI: shop},
+		{Name: "slack", Package: "example.com/shop", Endpoint: true, Methods: []string{"POST"}, Public: true,
+			Verify: &workflow.Verify{Kind: "slack"}, OpenAPI: shop},
+		{Name: "hmac", Package: "example.com/shop", Endpoint: true, Methods: []string{"DELETE"},
+			Verify: &workflow.Verify{Kind: "hmac-sha256", SignatureHeader: "X-Sig"}, OpenAPI: shop},
+		{Name: "internal", Package: "example.com/shop", Func: "Internal", OpenAPI: shop}, // no endpoint
 	}
 }
 
-func build(t *testing.T, workflows []openapi.Workflow, v openapi.Version, f openapi.Format) []byte {
+func build(t *testing.T, specs []*workflow.Spec, v openapi.Version, f openapi.Format) []byte {
 	t.Helper()
-	doc, err := openapi.Document(workflows, v, f)
+	doc, err := openapi.Document(specs, v, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +92,7 @@ func build(t *testing.T, workflows []openapi.Workflow, v openapi.Version, f open
 func TestValid(t *testing.T) {
 	for _, v := range []openapi.Version{openapi.V31, openapi.V30} {
 		for _, f := range []openapi.Format{openapi.JSON, openapi.YAML} {
-			openapitest.Validate(t, string(v)+" "+string(f), build(t, shop(), v, f))
+			openapitest.Validate(t, string(v)+" "+string(f), build(t, shop(t), v, f))
 		}
 	}
 	openapitest.Validate(t, "no workflows", build(t, nil, openapi.V31, openapi.JSON))
@@ -73,8 +101,8 @@ func TestValid(t *testing.T) {
 // TestDeterministic: the document depends on the set of workflows, not on
 // their order.
 func TestDeterministic(t *testing.T) {
-	want := build(t, shop(), openapi.V31, openapi.JSON)
-	ws := shop()
+	want := build(t, shop(t), openapi.V31, openapi.JSON)
+	ws := shop(t)
 	slices.Reverse(ws)
 	if got := build(t, ws, openapi.V31, openapi.JSON); !bytes.Equal(got, want) {
 		t.Fatal("the document changed with the order of the workflows")
@@ -132,7 +160,7 @@ func jsonOf(t *testing.T, v any) string {
 }
 
 func TestOperations(t *testing.T) {
-	doc := decode(t, build(t, shop(), openapi.V31, openapi.JSON))
+	doc := decode(t, build(t, shop(t), openapi.V31, openapi.JSON))
 	paths := at(t, doc, "paths").(map[string]any)
 	if got := keys(paths); !reflect.DeepEqual(got, []string{
 		"/api/endpoints/bill", "/api/endpoints/create_order", "/api/endpoints/hmac", "/api/endpoints/later",
@@ -224,7 +252,7 @@ func TestOperations(t *testing.T) {
 // TestComponentNames: short names, qualified only on collision; reserved
 // names; generic instances; unreferenced schemas left out.
 func TestComponentNames(t *testing.T) {
-	doc := decode(t, build(t, shop(), openapi.V31, openapi.JSON))
+	doc := decode(t, build(t, shop(t), openapi.V31, openapi.JSON))
 	got := keys(at(t, doc, "components", "schemas").(map[string]any))
 	want := []string{"Accepted", "BillingOrder", "Execution", "ExecutionList", "ExecutionLog", "ExecutionStatus",
 		"FieldError", "Item", "PageItem", "Problem", "ShopOrder", "ShopProblem"}
@@ -237,8 +265,8 @@ func TestComponentNames(t *testing.T) {
 	}
 
 	// Without the billing workflow, Order needs no qualifier.
-	var ws []openapi.Workflow
-	for _, w := range shop() {
+	var ws []*workflow.Spec
+	for _, w := range shop(t) {
 		if w.Name != "bill" {
 			ws = append(ws, w)
 		}
@@ -252,16 +280,15 @@ func TestComponentNames(t *testing.T) {
 // TestComponentNamesDeep: packages whose last elements agree are told apart
 // by more of their path.
 func TestComponentNamesDeep(t *testing.T) {
-	op := func(id string) string {
-		return `{"responses":{"200":{"description":"x","content":{"application/json":{"schema":{"$ref":"` + id + `"}}}}}}`
+	op := func(name, id string) []byte {
+		return fragment(t, map[string]string{
+			name: `{"responses":{"200":{"description":"x","content":{"application/json":{"schema":{"$ref":"` + id + `"}}}}}}`,
+		}, map[string]string{id: `{"type":"object"}`})
 	}
-	ws := []openapi.Workflow{
-		{Name: "a", Package: "example.com/a/models", Endpoint: true, Methods: []string{"POST"}, Operation: op("example.com/a/models.Order"),
-			Schemas: map[string]string{"example.com/a/models.Order": `{"type":"object"}`}},
-		{Name: "b", Package: "example.com/b/models", Endpoint: true, Methods: []string{"POST"}, Operation: op("example.com/b/models.Order"),
-			Schemas: map[string]string{"example.com/b/models.Order": `{"type":"object"}`}},
-		{Name: "c", Package: "example.com/c", Endpoint: true, Methods: []string{"POST"}, Operation: op("example.com/c.List[int]"),
-			Schemas: map[string]string{"example.com/c.List[int]": `{"type":"object"}`}},
+	ws := []*workflow.Spec{
+		{Name: "a", Package: "example.com/a/models", Endpoint: true, Methods: []string{"POST"}, OpenAPI: op("a", "example.com/a/models.Order")},
+		{Name: "b", Package: "example.com/b/models", Endpoint: true, Methods: []string{"POST"}, OpenAPI: op("b", "example.com/b/models.Order")},
+		{Name: "c", Package: "example.com/c", Endpoint: true, Methods: []string{"POST"}, OpenAPI: op("c", "example.com/c.List[int]")},
 	}
 	doc := decode(t, build(t, ws, openapi.V31, openapi.JSON))
 	got := keys(at(t, doc, "components", "schemas").(map[string]any))
@@ -275,12 +302,14 @@ func TestComponentNamesDeep(t *testing.T) {
 // TestMerge: a type two packages carry is described by its own package's
 // version, whatever the order.
 func TestMerge(t *testing.T) {
-	op := `{"responses":{"200":{"description":"x","content":{"application/json":{"schema":{"$ref":"example.com/m.T"}}}}}}`
-	ws := []openapi.Workflow{
-		{Name: "user", Package: "example.com/user", Endpoint: true, Methods: []string{"POST"}, Operation: op,
-			Schemas: map[string]string{"example.com/m.T": `{"type":"object","description":"stale"}`}},
-		{Name: "owner", Package: "example.com/m", Endpoint: true, Methods: []string{"POST"}, Operation: op,
-			Schemas: map[string]string{"example.com/m.T": `{"type":"object","description":"fresh"}`}},
+	op := func(name, description string) []byte {
+		return fragment(t, map[string]string{
+			name: `{"responses":{"200":{"description":"x","content":{"application/json":{"schema":{"$ref":"example.com/m.T"}}}}}}`,
+		}, map[string]string{"example.com/m.T": `{"type":"object","description":"` + description + `"}`})
+	}
+	ws := []*workflow.Spec{
+		{Name: "user", Package: "example.com/user", Endpoint: true, Methods: []string{"POST"}, OpenAPI: op("user", "stale")},
+		{Name: "owner", Package: "example.com/m", Endpoint: true, Methods: []string{"POST"}, OpenAPI: op("owner", "fresh")},
 	}
 	for range 2 {
 		doc := decode(t, build(t, ws, openapi.V31, openapi.JSON))
@@ -292,13 +321,14 @@ func TestMerge(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	for name, w := range map[string]openapi.Workflow{
-		"bad json":       {Operation: `{"responses":`},
-		"not an object":  {Operation: `[]`},
-		"missing schema": {Operation: `{"responses":{"200":{"description":"x","content":{"application/json":{"schema":{"$ref":"example.com/x.Gone"}}}}}}`},
+	for name, fragment := range map[string]string{
+		"bad json":       `{"operations":{"w":{"responses":`,
+		"not an object":  `{"operations":{"w":[]}}`,
+		"unknown member": `{"operations":{"w":{"responses":{"200":{"description":"x","x-unknown":1}}}}}`,
+		"missing schema": `{"operations":{"w":{"responses":{"200":{"description":"x","content":{"application/json":{"schema":{"$ref":"example.com/x.Gone"}}}}}}}}`,
 	} {
-		w.Name, w.Endpoint, w.Methods = "w", true, []string{"POST"}
-		if _, err := openapi.Document([]openapi.Workflow{w}, openapi.V31, openapi.JSON); err == nil {
+		w := &workflow.Spec{Name: "w", Endpoint: true, Methods: []string{"POST"}, OpenAPI: []byte(fragment)}
+		if _, err := openapi.Document([]*workflow.Spec{w}, openapi.V31, openapi.JSON); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -312,7 +342,7 @@ func TestErrors(t *testing.T) {
 
 // TestDowngrade: what 3.0 consumers need instead of 3.1's forms.
 func TestDowngrade(t *testing.T) {
-	doc := decode(t, build(t, shop(), openapi.V30, openapi.JSON))
+	doc := decode(t, build(t, shop(t), openapi.V30, openapi.JSON))
 	if doc["openapi"] != "3.0.3" {
 		t.Errorf("openapi %v", doc["openapi"])
 	}
@@ -334,13 +364,13 @@ func TestDowngrade(t *testing.T) {
 		}
 	}
 	// The 3.1 document keeps the 3.1 forms.
-	doc31 := build(t, shop(), openapi.V31, openapi.JSON)
+	doc31 := build(t, shop(t), openapi.V31, openapi.JSON)
 	for _, s := range []string{`"oneOf"`, `"null"`, `"examples"`, `"exclusiveMinimum": 0`} {
 		if !bytes.Contains(doc31, []byte(s)) {
 			t.Errorf("3.1 document lacks %s", s)
 		}
 	}
-	doc30 := build(t, shop(), openapi.V30, openapi.JSON)
+	doc30 := build(t, shop(t), openapi.V30, openapi.JSON)
 	for _, s := range []string{`"oneOf"`, `"null"`, `"examples"`, `"contentEncoding"`, `"const"`} {
 		if bytes.Contains(doc30, []byte(s)) {
 			t.Errorf("3.0 document has %s", s)
@@ -354,9 +384,9 @@ func TestYAML(t *testing.T) {
 	tricky := []string{"200", "true", "yes", "No", "null", "~", "a: b", "#x", "x #y", "-x", "- x", "", " x", "x ", "*/*",
 		"1.0", "1e3", "0x10", "2026-01-02", "héllo", "line\nline", "tab\there", `quote"s`, `back\slash`, "{id}", "[a]",
 		"@at", "`tick`", "a,b", "?q", "!bang", "&amp", "%p", "|pipe", ">gt", "'single'", "\u2028", "\x7f", "ok.fine/path_x-y"}
-	obj := openapi.NewObject()
+	obj := map[string]any{}
 	for i, s := range tricky {
-		obj.Set(s, openapi.NewObject("value", s, "list", []any{s, i, 1.5, true, nil}, "empty", openapi.NewObject(), "none", []any{}))
+		obj[s] = map[string]any{"value": s, "list": []any{s, i, 1.5, true, nil}, "empty": map[string]any{}, "none": []any{}}
 	}
 	js, err := openapi.MarshalJSON(obj)
 	if err != nil {
@@ -380,32 +410,13 @@ func TestYAML(t *testing.T) {
 
 	// The whole document too.
 	var a, b any
-	if err := json.Unmarshal(build(t, shop(), openapi.V31, openapi.JSON), &a); err != nil {
+	if err := json.Unmarshal(build(t, shop(t), openapi.V31, openapi.JSON), &a); err != nil {
 		t.Fatal(err)
 	}
-	if err := yaml.Unmarshal(build(t, shop(), openapi.V31, openapi.YAML), &b); err != nil {
+	if err := yaml.Unmarshal(build(t, shop(t), openapi.V31, openapi.YAML), &b); err != nil {
 		t.Fatal(err)
 	}
 	if jsonOf(t, a) != jsonOf(t, b) {
 		t.Error("the YAML document differs from the JSON one")
-	}
-}
-
-// TestParse: members keep their order, numbers their text.
-func TestParse(t *testing.T) {
-	in := `{"z":1,"a":[1.50,{"y":null,"b":true}],"m":"x\u0001<&>","e":{},"l":[]}`
-	v, err := openapi.Parse([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := openapi.Compact(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"z":1,"a":[1.50,{"y":null,"b":true}],"m":"x\u0001<&>","e":{},"l":[]}`; got != want {
-		t.Errorf("round trip\n got %s\nwant %s", got, want)
-	}
-	if _, err := openapi.Parse([]byte(`{} {}`)); err == nil {
-		t.Error("trailing data accepted")
 	}
 }

@@ -6,29 +6,34 @@ import (
 	"strings"
 )
 
-// MarshalYAML encodes v as a block-style YAML document. Strings that a YAML
-// reader could take for something else (numbers, booleans, status codes
-// such as "200", anything with a colon) are double-quoted; the rest are
-// plain.
+// MarshalYAML encodes v (an OpenAPI document, or any value encoding/json writes) as
+// a block-style YAML document, members in the order of its JSON. Strings
+// that a YAML reader could take for something else (numbers, booleans,
+// status codes such as "200", anything with a colon) are double-quoted; the
+// rest are plain.
 func MarshalYAML(v any) ([]byte, error) {
+	data, err := marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	node, err := parseTree(data)
+	if err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
-	switch v := v.(type) {
-	case *Object:
-		if v.Len() > 0 {
-			if err := yamlObject(&b, v, 0, false); err != nil {
-				return nil, err
-			}
-			return b.Bytes(), nil
+	switch n := node.(type) {
+	case *tree:
+		if len(n.members) > 0 {
+			err := yamlObject(&b, n, 0, false)
+			return b.Bytes(), err
 		}
 	case []any:
-		if len(v) > 0 {
-			if err := yamlArray(&b, v, 0); err != nil {
-				return nil, err
-			}
-			return b.Bytes(), nil
+		if len(n) > 0 {
+			err := yamlArray(&b, n, 0)
+			return b.Bytes(), err
 		}
 	}
-	s, err := yamlScalar(v)
+	s, err := yamlScalar(node)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +43,7 @@ func MarshalYAML(v any) ([]byte, error) {
 
 // yamlObject writes the members of a non-empty object at indent; with
 // inline, the first member continues the current line (after "- ").
-func yamlObject(b *bytes.Buffer, o *Object, indent int, inline bool) error {
+func yamlObject(b *bytes.Buffer, o *tree, indent int, inline bool) error {
 	for i, m := range o.members {
 		if i > 0 || !inline {
 			b.WriteString(strings.Repeat(" ", indent))
@@ -56,8 +61,8 @@ func yamlObject(b *bytes.Buffer, o *Object, indent int, inline bool) error {
 // already written: a scalar on the same line, a collection below it.
 func yamlMember(b *bytes.Buffer, v any, indent int) error {
 	switch v := v.(type) {
-	case *Object:
-		if v.Len() > 0 {
+	case *tree:
+		if len(v.members) > 0 {
 			b.WriteByte('\n')
 			return yamlObject(b, v, indent, false)
 		}
@@ -66,12 +71,6 @@ func yamlMember(b *bytes.Buffer, v any, indent int) error {
 			b.WriteByte('\n')
 			return yamlArray(b, v, indent)
 		}
-	case []string:
-		list := make([]any, len(v))
-		for i, s := range v {
-			list[i] = s
-		}
-		return yamlMember(b, list, indent)
 	}
 	s, err := yamlScalar(v)
 	if err != nil {
@@ -84,7 +83,7 @@ func yamlMember(b *bytes.Buffer, v any, indent int) error {
 func yamlArray(b *bytes.Buffer, list []any, indent int) error {
 	for _, item := range list {
 		b.WriteString(strings.Repeat(" ", indent) + "-")
-		if o, ok := item.(*Object); ok && o.Len() > 0 {
+		if o, ok := item.(*tree); ok && len(o.members) > 0 {
 			b.WriteByte(' ')
 			if err := yamlObject(b, o, indent+2, true); err != nil {
 				return err
@@ -102,12 +101,12 @@ func yamlScalar(v any) (string, error) {
 	switch v := v.(type) {
 	case string:
 		return yamlString(v), nil
-	case *Object:
+	case *tree:
 		return "{}", nil
-	case []any, []string:
+	case []any:
 		return "[]", nil
 	}
-	s, err := scalarJSON(v)
+	s, err := scalarText(v)
 	if err != nil {
 		return "", fmt.Errorf("openapi: yaml: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bifrost-go/bifrost/openapi"
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // DefaultDocsScriptURL is the API reference viewer /api/docs loads when
@@ -26,13 +27,13 @@ const DefaultDocsScriptURL = "https://cdn.jsdelivr.net/npm/@scalar/api-reference
 // `bifrostgen generate --openapi` writes for the same workflows (both call
 // this function). Workflows without an endpoint have no operation.
 func OpenAPI(workflows []*Workflow, version openapi.Version, format openapi.Format) ([]byte, error) {
-	in := make([]openapi.Workflow, 0, len(workflows))
+	specs := make([]*workflow.Spec, 0, len(workflows))
 	for _, wf := range workflows {
 		if wf != nil {
-			in = append(in, openapi.FromSpec(&wf.Spec, wf.Operation, wf.Schemas))
+			specs = append(specs, &wf.Spec)
 		}
 	}
-	return openapi.Document(in, version, format)
+	return openapi.Document(specs, version, format)
 }
 
 // apiDocs serves the document and the reference page of one server's

@@ -99,11 +99,11 @@ func TestServeOpenAPI(t *testing.T) {
 	}
 }
 
-// TestServeOpenAPIBroken: a workflow whose operation is not JSON (a
+// TestServeOpenAPIBroken: a workflow whose OpenAPI fragment is not JSON (a
 // hand-written one) makes the document a 500, not a crash.
 func TestServeOpenAPIBroken(t *testing.T) {
 	wfs := testWorkflows()
-	wfs[0].Operation = `{"parameters":`
+	wfs[0].OpenAPI = []byte(`{"operations":{"hello":{"parameters":`)
 	ts := docsServer(t, Options{Workflows: wfs})
 	if resp, body := get(t, ts, "/api/openapi.json"); resp.StatusCode != http.StatusInternalServerError ||
 		resp.Header.Get("Content-Type") != ContentTypeProblem {

@@ -11,12 +11,6 @@ import (
 type Workflow struct {
 	workflow.Spec
 
-	// Operation is the workflow's OpenAPI operation object as JSON.
-	Operation string
-	// Schemas are the JSON schemas of the Go types Operation refers to
-	// ({"$ref":"<type>"}), by type; package openapi names them.
-	Schemas map[string]string
-
 	// Decode reads the workflow's inputs from a request. Its error is an
 	// *bifrost.Error (400 naming every bad field, or 415).
 	Decode func(in *bind.Input) (bind.Args, error)

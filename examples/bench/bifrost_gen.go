@@ -6,6 +6,7 @@ package bench
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"time"
 
@@ -30,21 +31,20 @@ func Workflows() []*runtime.Workflow {
 			Timeout:  1 * time.Minute,
 			Tags:     []string{"bench"},
 			Body:     workflow.BodyDecoded,
+			OpenAPI:  openapiFragment,
 		},
-		Operation: `{"parameters":[{"name":"dry_run","in":"query","schema":{"type":"boolean"}}],"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/bench.Item"}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/bench.Created"}}}}}}`,
-		Schemas:   openapiSchemas,
-		Decode:    decodeCreateItem,
+		Decode: decodeCreateItem,
 		NewArgs: func() bind.Args {
 			return new(createItemArgs)
 		},
 	}}
 }
 
-// openapiSchemas are the OpenAPI schemas of the types the operations refer to, by type.
-var openapiSchemas = map[string]string{
-	"github.com/bifrost-go/bifrost/examples/bench.Created": `{"type":"object","description":"Created is the answer of CreateItem.","properties":{"name":{"type":"string"},"count":{"type":"integer","format":"int64"},"tags":{"type":"integer","format":"int64"},"dry_run":{"type":"boolean"}},"required":["name","count","tags","dry_run"]}`,
-	"github.com/bifrost-go/bifrost/examples/bench.Item":    `{"type":"object","description":"Item is the body of CreateItem.","properties":{"name":{"type":"string"},"count":{"type":"integer","format":"int64"},"tags":{"type":"array","items":{"type":"string"}},"meta":{"type":"object","additionalProperties":{}}},"required":["name","count","tags","meta"]}`,
-}
+// openapiFragment is the OpenAPI fragment of the package's endpoints: their
+// operations and the schemas of the types they refer to.
+//
+//go:embed bifrost_gen.openapi.json
+var openapiFragment []byte
 
 // createItemArgs holds the decoded inputs of CreateItem.
 type createItemArgs struct {
@@ -84,7 +84,7 @@ func (args *createItemArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	return bind.JSON(http.StatusOK, result), nil
 }
 
-// validateItem checks an Item decoded from raw: the kind of every value, required members and rules.
+// validateItem checks the JSON of an Item: kinds, required members, rules.
 func validateItem(raw []byte, v *Item, at *bind.Path, errs *bind.FieldErrors) {
 	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
@@ -124,7 +124,7 @@ func validateItem(raw []byte, v *Item, at *bind.Path, errs *bind.FieldErrors) {
 	checkItem(v, at, errs, &seen)
 }
 
-// checkItem reports the required members missing from an Item and the rules its values break.
+// checkItem reports the required members an Item lacks and the rules it breaks.
 func checkItem(v *Item, at *bind.Path, errs *bind.FieldErrors, seen *[4]bool) {
 	bind.RequireAt(errs, seen[0], at, "name")
 	bind.RequireAt(errs, seen[1], at, "count")
@@ -132,7 +132,7 @@ func checkItem(v *Item, at *bind.Path, errs *bind.FieldErrors, seen *[4]bool) {
 	bind.RequireAt(errs, seen[3], at, "meta")
 }
 
-// formItem reads an Item from a form body; members a form cannot carry stay absent.
+// formItem reads an Item from a form body (what a form cannot carry stays absent).
 func formItem(in *bind.Input, v *Item, errs *bind.FieldErrors) {
 	var seen [4]bool
 	seen[0] = bind.Form(in, errs, "name", bind.ParseString[string], &v.Name)

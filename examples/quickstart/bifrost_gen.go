@@ -6,6 +6,7 @@ package quickstart
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"time"
 
@@ -31,9 +32,9 @@ func Workflows() []*runtime.Workflow {
 			Timeout:     1 * time.Minute,
 			Tags:        []string{"quickstart"},
 			Body:        workflow.BodyDecoded,
+			OpenAPI:     openapiFragment,
 		},
-		Operation: `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Decode:    decodeHandleWebhook,
+		Decode: decodeHandleWebhook,
 		NewArgs: func() bind.Args {
 			return new(handleWebhookArgs)
 		},
@@ -49,18 +50,19 @@ func Workflows() []*runtime.Workflow {
 			Timeout:  1 * time.Minute,
 			Tags:     []string{"quickstart"},
 			Body:     workflow.BodyDecoded,
+			OpenAPI:  openapiFragment,
 		},
-		Operation: `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Decode:    decodeSecureEndpoint,
+		Decode: decodeSecureEndpoint,
 		NewArgs: func() bind.Args {
 			return new(secureEndpointArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:     "github_webhook",
-			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
-			Func:     "GithubWebhook",
-			Summary:  "GithubWebhook is a public webhook for GitHub: it answers with the event's action.",
+			Name:    "github_webhook",
+			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:    "GithubWebhook",
+			Summary: "GithubWebhook is a public webhook for GitHub: it answers with the " +
+				"event's action.",
 			Endpoint: true,
 			Methods:  []string{"POST"},
 			Public:   true,
@@ -68,37 +70,39 @@ func Workflows() []*runtime.Workflow {
 			Timeout:  1 * time.Minute,
 			Tags:     []string{"quickstart"},
 			Body:     workflow.BodyDecoded,
+			OpenAPI:  openapiFragment,
 		},
-		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/quickstart.GitHubEvent"}},"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"action":{"type":"string"}}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Schemas:   openapiSchemas,
-		Decode:    decodeGithubWebhook,
+		Decode: decodeGithubWebhook,
 		NewArgs: func() bind.Args {
 			return new(githubWebhookArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:     "flexible_endpoint",
-			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
-			Func:     "FlexibleEndpoint",
-			Summary:  "FlexibleEndpoint accepts GET or POST: a query parameter, and an optional JSON body on POST.",
+			Name:    "flexible_endpoint",
+			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:    "FlexibleEndpoint",
+			Summary: "FlexibleEndpoint accepts GET or POST: a query parameter, and an " +
+				"optional JSON body on POST.",
 			Endpoint: true,
 			Methods:  []string{"GET", "POST"},
 			Mode:     workflow.Sync,
 			Timeout:  1 * time.Minute,
 			Tags:     []string{"quickstart"},
 			Body:     workflow.BodyDecoded,
+			OpenAPI:  openapiFragment,
 		},
-		Operation: `{"parameters":[{"name":"query","in":"query","schema":{"type":"string"}}],"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Decode:    decodeFlexibleEndpoint,
+		Decode: decodeFlexibleEndpoint,
 		NewArgs: func() bind.Args {
 			return new(flexibleEndpointArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:        "verified_webhook",
-			Package:     "github.com/bifrost-go/bifrost/examples/quickstart",
-			Func:        "VerifiedWebhook",
-			Summary:     "VerifiedWebhook checks an HMAC-SHA256 signature by hand, the way the Python page shows it, but correctly: over the raw body bytes as received (never a re-serialised payload) and in constant time.",
+			Name:    "verified_webhook",
+			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:    "VerifiedWebhook",
+			Summary: "VerifiedWebhook checks an HMAC-SHA256 signature by hand, the way the " +
+				"Python page shows it, but correctly: over the raw body bytes as " +
+				"received (never a re-serialised payload) and in constant time.",
 			Description: "The verify= option\ndoes the same declaratively for the common senders.",
 			Endpoint:    true,
 			Methods:     []string{"POST"},
@@ -107,27 +111,28 @@ func Workflows() []*runtime.Workflow {
 			Timeout:     1 * time.Minute,
 			Tags:        []string{"quickstart"},
 			Body:        workflow.BodyRaw,
+			OpenAPI:     openapiFragment,
 		},
-		Operation: `{"requestBody":{"content":{"*/*":{"schema":{"type":"string","format":"binary"}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Decode:    decodeVerifiedWebhook,
+		Decode: decodeVerifiedWebhook,
 		NewArgs: func() bind.Args {
 			return new(verifiedWebhookArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:     "process_request",
-			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
-			Func:     "ProcessRequest",
-			Summary:  "ProcessRequest shows the request data a workflow receives: the JSON body and a query parameter.",
+			Name:    "process_request",
+			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:    "ProcessRequest",
+			Summary: "ProcessRequest shows the request data a workflow receives: the JSON " +
+				"body and a query parameter.",
 			Endpoint: true,
 			Methods:  []string{"POST"},
 			Mode:     workflow.Sync,
 			Timeout:  1 * time.Minute,
 			Tags:     []string{"quickstart"},
 			Body:     workflow.BodyDecoded,
+			OpenAPI:  openapiFragment,
 		},
-		Operation: `{"parameters":[{"name":"query_param","in":"query","schema":{"type":"string"}}],"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Decode:    decodeProcessRequest,
+		Decode: decodeProcessRequest,
 		NewArgs: func() bind.Args {
 			return new(processRequestArgs)
 		},
@@ -143,56 +148,60 @@ func Workflows() []*runtime.Workflow {
 			Timeout:  1 * time.Minute,
 			Tags:     []string{"quickstart"},
 			Body:     workflow.BodyIgnored,
+			OpenAPI:  openapiFragment,
 		},
-		Operation: `{"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/quickstart.JSONResult"}}}}}}`,
-		Schemas:   openapiSchemas,
-		Decode:    decodeJSONResponse,
+		Decode: decodeJSONResponse,
 		NewArgs: func() bind.Args {
 			return new(jsonResponseArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:     "custom_status",
-			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
-			Func:     "CustomStatus",
-			Summary:  "CustomStatus answers 201 Created: the Go form of Python's `return data, 201`.",
+			Name:    "custom_status",
+			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:    "CustomStatus",
+			Summary: "CustomStatus answers 201 Created: the Go form of Python's `return data, " +
+				"201`.",
 			Endpoint: true,
 			Methods:  []string{"POST"},
 			Mode:     workflow.Sync,
 			Timeout:  1 * time.Minute,
 			Tags:     []string{"quickstart"},
 			Body:     workflow.BodyIgnored,
+			OpenAPI:  openapiFragment,
 		},
-		Operation: `{"responses":{"default":{"description":"The workflow's result, with the status it chose, or a problem.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Decode:    decodeCustomStatus,
+		Decode: decodeCustomStatus,
 		NewArgs: func() bind.Args {
 			return new(customStatusArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:        "long_running_task",
-			Package:     "github.com/bifrost-go/bifrost/examples/quickstart",
-			Func:        "LongRunningTask",
-			Summary:     "LongRunningTask runs durably in the background: the caller gets 202 with an execution id at once and reads the result from /api/executions/{id} (?wait=30s holds the answer until it ends).",
-			Description: "An accepted call survives a\ncrash of the server: it runs again when the server is back.",
-			Endpoint:    true,
-			Methods:     []string{"POST"},
-			Mode:        workflow.Async,
-			Timeout:     15 * time.Minute,
-			Tags:        []string{"quickstart"},
-			Body:        workflow.BodyDecoded,
+			Name:    "long_running_task",
+			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:    "LongRunningTask",
+			Summary: "LongRunningTask runs durably in the background: the caller gets 202 " +
+				"with an execution id at once and reads the result from " +
+				"/api/executions/{id} (?wait=30s holds the answer until it ends).",
+			Description: "An accepted call survives a\ncrash of the server: it runs again when the " +
+				"server is back.",
+			Endpoint: true,
+			Methods:  []string{"POST"},
+			Mode:     workflow.Async,
+			Timeout:  15 * time.Minute,
+			Tags:     []string{"quickstart"},
+			Body:     workflow.BodyDecoded,
+			OpenAPI:  openapiFragment,
 		},
-		Operation: `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}}}`,
-		Decode:    decodeLongRunningTask,
+		Decode: decodeLongRunningTask,
 		NewArgs: func() bind.Args {
 			return new(longRunningTaskArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:     "slack_command",
-			Package:  "github.com/bifrost-go/bifrost/examples/quickstart",
-			Func:     "SlackCommand",
-			Summary:  "SlackCommand handles a Slack slash command and answers in the channel at once, as Slack expects.",
+			Name:    "slack_command",
+			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:    "SlackCommand",
+			Summary: "SlackCommand handles a Slack slash command and answers in the channel " +
+				"at once, as Slack expects.",
 			Endpoint: true,
 			Methods:  []string{"POST"},
 			Public:   true,
@@ -200,23 +209,20 @@ func Workflows() []*runtime.Workflow {
 			Timeout:  1 * time.Minute,
 			Tags:     []string{"quickstart"},
 			Body:     workflow.BodyDecoded,
+			OpenAPI:  openapiFragment,
 		},
-		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/quickstart.SlashCommand"}},"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"command":{"type":"string"},"text":{"type":"string"},"user_name":{"type":"string"}},"required":["command","user_name"]}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}}}}}}`,
-		Schemas:   openapiSchemas,
-		Decode:    decodeSlackCommand,
+		Decode: decodeSlackCommand,
 		NewArgs: func() bind.Args {
 			return new(slackCommandArgs)
 		},
 	}}
 }
 
-// openapiSchemas are the OpenAPI schemas of the types the operations refer to, by type.
-var openapiSchemas = map[string]string{
-	"github.com/bifrost-go/bifrost/examples/quickstart.GitHubEvent":  `{"type":"object","description":"GitHubEvent is the part of a GitHub webhook payload this example reads.","properties":{"action":{"type":"string"}}}`,
-	"github.com/bifrost-go/bifrost/examples/quickstart.JSONData":     `{"type":"object","description":"JSONData is the data part of JSONResponse's answer.","properties":{"id":{"type":"integer","format":"int64"}},"required":["id"]}`,
-	"github.com/bifrost-go/bifrost/examples/quickstart.JSONResult":   `{"type":"object","description":"JSONResult is the answer of JSONResponse.","properties":{"status":{"type":"string"},"data":{"$ref":"github.com/bifrost-go/bifrost/examples/quickstart.JSONData"}},"required":["status","data"]}`,
-	"github.com/bifrost-go/bifrost/examples/quickstart.SlashCommand": `{"type":"object","description":"SlashCommand is a Slack slash command: Slack posts a form body.","properties":{"command":{"type":"string"},"text":{"type":"string"},"user_name":{"type":"string"}},"required":["command","user_name"]}`,
-}
+// openapiFragment is the OpenAPI fragment of the package's endpoints: their
+// operations and the schemas of the types they refer to.
+//
+//go:embed bifrost_gen.openapi.json
+var openapiFragment []byte
 
 // handleWebhookArgs holds the decoded inputs of HandleWebhook.
 type handleWebhookArgs struct {
@@ -537,7 +543,7 @@ func (args *slackCommandArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	return bind.JSON(http.StatusOK, result), nil
 }
 
-// validateGitHubEvent checks a GitHubEvent decoded from raw: the kind of every value, required members and rules.
+// validateGitHubEvent checks the JSON of a GitHubEvent: kinds, required members, rules.
 func validateGitHubEvent(raw []byte, v *GitHubEvent, at *bind.Path, errs *bind.FieldErrors) {
 	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
@@ -554,12 +560,12 @@ func validateGitHubEvent(raw []byte, v *GitHubEvent, at *bind.Path, errs *bind.F
 	}
 }
 
-// formGitHubEvent reads a GitHubEvent from a form body; members a form cannot carry stay absent.
+// formGitHubEvent reads a GitHubEvent from a form body (what a form cannot carry stays absent).
 func formGitHubEvent(in *bind.Input, v *GitHubEvent, errs *bind.FieldErrors) {
 	bind.Form(in, errs, "action", bind.ParseString[string], &v.Action)
 }
 
-// validateSlashCommand checks a SlashCommand decoded from raw: the kind of every value, required members and rules.
+// validateSlashCommand checks the JSON of a SlashCommand: kinds, required members, rules.
 func validateSlashCommand(raw []byte, v *SlashCommand, at *bind.Path, errs *bind.FieldErrors) {
 	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
@@ -587,13 +593,13 @@ func validateSlashCommand(raw []byte, v *SlashCommand, at *bind.Path, errs *bind
 	checkSlashCommand(v, at, errs, &seen)
 }
 
-// checkSlashCommand reports the required members missing from a SlashCommand and the rules its values break.
+// checkSlashCommand reports the required members a SlashCommand lacks and the rules it breaks.
 func checkSlashCommand(v *SlashCommand, at *bind.Path, errs *bind.FieldErrors, seen *[3]bool) {
 	bind.RequireAt(errs, seen[0], at, "command")
 	bind.RequireAt(errs, seen[2], at, "user_name")
 }
 
-// formSlashCommand reads a SlashCommand from a form body; members a form cannot carry stay absent.
+// formSlashCommand reads a SlashCommand from a form body (what a form cannot carry stays absent).
 func formSlashCommand(in *bind.Input, v *SlashCommand, errs *bind.FieldErrors) {
 	var seen [3]bool
 	seen[0] = bind.Form(in, errs, "command", bind.ParseString[string], &v.Command)

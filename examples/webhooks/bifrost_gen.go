@@ -6,6 +6,7 @@ package webhooks
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"time"
 
@@ -29,109 +30,124 @@ func Workflows() []*runtime.Workflow {
 			Public:   true,
 			Mode:     workflow.Sync,
 			Timeout:  1 * time.Minute,
-			Verify:   &workflow.Verify{Kind: "github", Secret: "github_webhook_secret", SignatureHeader: ""},
-			Tags:     []string{"webhooks"},
-			Body:     workflow.BodyDecoded,
+			Verify: &workflow.Verify{
+				Kind:   "github",
+				Secret: "github_webhook_secret",
+			},
+			Tags:    []string{"webhooks"},
+			Body:    workflow.BodyDecoded,
+			OpenAPI: openapiFragment,
 		},
-		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/webhooks.PushEvent"}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}}}}`,
-		Schemas:   openapiSchemas,
-		Decode:    decodeGitHubPush,
+		Decode: decodeGitHubPush,
 		NewArgs: func() bind.Args {
 			return new(gitHubPushArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:     "stripe_events",
-			Package:  "github.com/bifrost-go/bifrost/examples/webhooks",
-			Func:     "StripeEvents",
-			Summary:  "StripeEvents receives Stripe events signed with Stripe-Signature (several v1 signatures during a secret roll; five minutes of tolerance).",
+			Name:    "stripe_events",
+			Package: "github.com/bifrost-go/bifrost/examples/webhooks",
+			Func:    "StripeEvents",
+			Summary: "StripeEvents receives Stripe events signed with Stripe-Signature " +
+				"(several v1 signatures during a secret roll; five minutes of tolerance).",
 			Endpoint: true,
 			Methods:  []string{"POST"},
 			Public:   true,
 			Mode:     workflow.Sync,
 			Timeout:  1 * time.Minute,
-			Verify:   &workflow.Verify{Kind: "stripe", Secret: "stripe_webhook_secret", SignatureHeader: ""},
-			Tags:     []string{"webhooks"},
-			Body:     workflow.BodyDecoded,
+			Verify: &workflow.Verify{
+				Kind:   "stripe",
+				Secret: "stripe_webhook_secret",
+			},
+			Tags:    []string{"webhooks"},
+			Body:    workflow.BodyDecoded,
+			OpenAPI: openapiFragment,
 		},
-		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/webhooks.StripeEvent"}},"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"id":{"type":"string"},"type":{"type":"string"}},"required":["id","type"]}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{"type":"boolean"}}}}}}}`,
-		Schemas:   openapiSchemas,
-		Decode:    decodeStripeEvents,
+		Decode: decodeStripeEvents,
 		NewArgs: func() bind.Args {
 			return new(stripeEventsArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:     "slack_slash_command",
-			Package:  "github.com/bifrost-go/bifrost/examples/webhooks",
-			Func:     "SlackCommand",
-			Summary:  "SlackCommand answers a Slack slash command signed with X-Slack-Signature over \"v0:\" + timestamp + \":\" + the form body as sent.",
+			Name:    "slack_slash_command",
+			Package: "github.com/bifrost-go/bifrost/examples/webhooks",
+			Func:    "SlackCommand",
+			Summary: "SlackCommand answers a Slack slash command signed with " +
+				"X-Slack-Signature over \"v0:\" + timestamp + \":\" + the form body as sent.",
 			Endpoint: true,
 			Methods:  []string{"POST"},
 			Public:   true,
 			Mode:     workflow.Sync,
 			Timeout:  1 * time.Minute,
-			Verify:   &workflow.Verify{Kind: "slack", Secret: "slack_signing_secret", SignatureHeader: ""},
-			Tags:     []string{"webhooks"},
-			Body:     workflow.BodyDecoded,
+			Verify: &workflow.Verify{
+				Kind:   "slack",
+				Secret: "slack_signing_secret",
+			},
+			Tags:    []string{"webhooks"},
+			Body:    workflow.BodyDecoded,
+			OpenAPI: openapiFragment,
 		},
-		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/webhooks.SlashCommand"}},"application/x-www-form-urlencoded":{"schema":{"type":"object","properties":{"command":{"type":"string"},"text":{"type":"string"},"user_name":{"type":"string"}},"required":["command","user_name"]}}}},"responses":{"200":{"description":"The workflow's result.","content":{"application/json":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}}}}`,
-		Schemas:   openapiSchemas,
-		Decode:    decodeSlackCommand,
+		Decode: decodeSlackCommand,
 		NewArgs: func() bind.Args {
 			return new(slackCommandArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:     "standard_receiver",
-			Package:  "github.com/bifrost-go/bifrost/examples/webhooks",
-			Func:     "StandardReceiver",
-			Summary:  "StandardReceiver receives Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature; whsec_ secrets), as sent by Svix and others.",
+			Name:    "standard_receiver",
+			Package: "github.com/bifrost-go/bifrost/examples/webhooks",
+			Func:    "StandardReceiver",
+			Summary: "StandardReceiver receives Standard Webhooks (webhook-id, " +
+				"webhook-timestamp, webhook-signature; whsec_ secrets), as sent by Svix " +
+				"and others.",
 			Endpoint: true,
 			Methods:  []string{"POST"},
 			Public:   true,
 			Mode:     workflow.Sync,
 			Timeout:  1 * time.Minute,
-			Verify:   &workflow.Verify{Kind: "standard", Secret: "standard_webhook_secret", SignatureHeader: ""},
-			Tags:     []string{"webhooks"},
-			Body:     workflow.BodyDecoded,
+			Verify: &workflow.Verify{
+				Kind:   "standard",
+				Secret: "standard_webhook_secret",
+			},
+			Tags:    []string{"webhooks"},
+			Body:    workflow.BodyDecoded,
+			OpenAPI: openapiFragment,
 		},
-		Operation: `{"requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"github.com/bifrost-go/bifrost/examples/webhooks.StandardEvent"}}}},"responses":{"204":{"description":"Done: the workflow returned no error."}}}`,
-		Schemas:   openapiSchemas,
-		Decode:    decodeStandardReceiver,
+		Decode: decodeStandardReceiver,
 		NewArgs: func() bind.Args {
 			return new(standardReceiverArgs)
 		},
 	}, {
 		Spec: workflow.Spec{
-			Name:     "signed_alert",
-			Package:  "github.com/bifrost-go/bifrost/examples/webhooks",
-			Func:     "SignedAlert",
-			Summary:  "SignedAlert receives a generic HMAC-SHA256 signature in a header of the sender's choosing.",
+			Name:    "signed_alert",
+			Package: "github.com/bifrost-go/bifrost/examples/webhooks",
+			Func:    "SignedAlert",
+			Summary: "SignedAlert receives a generic HMAC-SHA256 signature in a header of the " +
+				"sender's choosing.",
 			Endpoint: true,
 			Methods:  []string{"POST"},
 			Public:   true,
 			Mode:     workflow.Sync,
 			Timeout:  1 * time.Minute,
-			Verify:   &workflow.Verify{Kind: "hmac-sha256", Secret: "alerts_secret", SignatureHeader: "X-Alert-Signature"},
-			Tags:     []string{"webhooks"},
-			Body:     workflow.BodyDecoded,
+			Verify: &workflow.Verify{
+				Kind:            "hmac-sha256",
+				Secret:          "alerts_secret",
+				SignatureHeader: "X-Alert-Signature",
+			},
+			Tags:    []string{"webhooks"},
+			Body:    workflow.BodyDecoded,
+			OpenAPI: openapiFragment,
 		},
-		Operation: `{"requestBody":{"content":{"application/json":{"schema":{"type":"object","additionalProperties":{}}},"application/x-www-form-urlencoded":{"schema":{"type":"object","additionalProperties":{"type":"string"}}}}},"responses":{"204":{"description":"Done: the workflow returned no error."}}}`,
-		Decode:    decodeSignedAlert,
+		Decode: decodeSignedAlert,
 		NewArgs: func() bind.Args {
 			return new(signedAlertArgs)
 		},
 	}}
 }
 
-// openapiSchemas are the OpenAPI schemas of the types the operations refer to, by type.
-var openapiSchemas = map[string]string{
-	"github.com/bifrost-go/bifrost/examples/webhooks.PushEvent":     `{"type":"object","description":"PushEvent is the part of GitHub's push event this example reads.","properties":{"ref":{"type":"string"},"after":{"type":"string"},"repository":{"type":"object","properties":{"full_name":{"type":"string"}},"required":["full_name"]}},"required":["ref","repository"]}`,
-	"github.com/bifrost-go/bifrost/examples/webhooks.SlashCommand":  `{"type":"object","description":"SlashCommand is what Slack posts for a slash command: a form body.","properties":{"command":{"type":"string"},"text":{"type":"string"},"user_name":{"type":"string"}},"required":["command","user_name"]}`,
-	"github.com/bifrost-go/bifrost/examples/webhooks.StandardEvent": `{"type":"object","description":"StandardEvent is a Standard Webhooks payload.","properties":{"type":{"type":"string"},"data":{"type":"object","additionalProperties":{}}},"required":["type","data"]}`,
-	"github.com/bifrost-go/bifrost/examples/webhooks.StripeEvent":   `{"type":"object","description":"StripeEvent is a Stripe event envelope.","properties":{"id":{"type":"string"},"type":{"type":"string"},"data":{"type":"object","additionalProperties":{}}},"required":["id","type"]}`,
-}
+// openapiFragment is the OpenAPI fragment of the package's endpoints: their
+// operations and the schemas of the types they refer to.
+//
+//go:embed bifrost_gen.openapi.json
+var openapiFragment []byte
 
 // gitHubPushArgs holds the decoded inputs of GitHubPush.
 type gitHubPushArgs struct {
@@ -311,7 +327,7 @@ func (args *signedAlertArgs) Invoke(ctx context.Context) (bind.Result, error) {
 	return bind.NoContent(), nil
 }
 
-// validatePushEvent checks a PushEvent decoded from raw: the kind of every value, required members and rules.
+// validatePushEvent checks the JSON of a PushEvent: kinds, required members, rules.
 func validatePushEvent(raw []byte, v *PushEvent, at *bind.Path, errs *bind.FieldErrors) {
 	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
@@ -339,13 +355,13 @@ func validatePushEvent(raw []byte, v *PushEvent, at *bind.Path, errs *bind.Field
 	checkPushEvent(v, at, errs, &seen)
 }
 
-// checkPushEvent reports the required members missing from a PushEvent and the rules its values break.
+// checkPushEvent reports the required members a PushEvent lacks and the rules it breaks.
 func checkPushEvent(v *PushEvent, at *bind.Path, errs *bind.FieldErrors, seen *[3]bool) {
 	bind.RequireAt(errs, seen[0], at, "ref")
 	bind.RequireAt(errs, seen[2], at, "repository")
 }
 
-// formPushEvent reads a PushEvent from a form body; members a form cannot carry stay absent.
+// formPushEvent reads a PushEvent from a form body (what a form cannot carry stays absent).
 func formPushEvent(in *bind.Input, v *PushEvent, errs *bind.FieldErrors) {
 	var seen [3]bool
 	seen[0] = bind.Form(in, errs, "ref", bind.ParseString[string], &v.Ref)
@@ -354,7 +370,7 @@ func formPushEvent(in *bind.Input, v *PushEvent, errs *bind.FieldErrors) {
 	checkPushEvent(v, &body, errs, &seen)
 }
 
-// validateStripeEvent checks a StripeEvent decoded from raw: the kind of every value, required members and rules.
+// validateStripeEvent checks the JSON of a StripeEvent: kinds, required members, rules.
 func validateStripeEvent(raw []byte, v *StripeEvent, at *bind.Path, errs *bind.FieldErrors) {
 	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
@@ -382,13 +398,13 @@ func validateStripeEvent(raw []byte, v *StripeEvent, at *bind.Path, errs *bind.F
 	checkStripeEvent(v, at, errs, &seen)
 }
 
-// checkStripeEvent reports the required members missing from a StripeEvent and the rules its values break.
+// checkStripeEvent reports the required members a StripeEvent lacks and the rules it breaks.
 func checkStripeEvent(v *StripeEvent, at *bind.Path, errs *bind.FieldErrors, seen *[3]bool) {
 	bind.RequireAt(errs, seen[0], at, "id")
 	bind.RequireAt(errs, seen[1], at, "type")
 }
 
-// formStripeEvent reads a StripeEvent from a form body; members a form cannot carry stay absent.
+// formStripeEvent reads a StripeEvent from a form body (what a form cannot carry stays absent).
 func formStripeEvent(in *bind.Input, v *StripeEvent, errs *bind.FieldErrors) {
 	var seen [3]bool
 	seen[0] = bind.Form(in, errs, "id", bind.ParseString[string], &v.ID)
@@ -397,7 +413,7 @@ func formStripeEvent(in *bind.Input, v *StripeEvent, errs *bind.FieldErrors) {
 	checkStripeEvent(v, &body, errs, &seen)
 }
 
-// validateSlashCommand checks a SlashCommand decoded from raw: the kind of every value, required members and rules.
+// validateSlashCommand checks the JSON of a SlashCommand: kinds, required members, rules.
 func validateSlashCommand(raw []byte, v *SlashCommand, at *bind.Path, errs *bind.FieldErrors) {
 	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
@@ -425,13 +441,13 @@ func validateSlashCommand(raw []byte, v *SlashCommand, at *bind.Path, errs *bind
 	checkSlashCommand(v, at, errs, &seen)
 }
 
-// checkSlashCommand reports the required members missing from a SlashCommand and the rules its values break.
+// checkSlashCommand reports the required members a SlashCommand lacks and the rules it breaks.
 func checkSlashCommand(v *SlashCommand, at *bind.Path, errs *bind.FieldErrors, seen *[3]bool) {
 	bind.RequireAt(errs, seen[0], at, "command")
 	bind.RequireAt(errs, seen[2], at, "user_name")
 }
 
-// formSlashCommand reads a SlashCommand from a form body; members a form cannot carry stay absent.
+// formSlashCommand reads a SlashCommand from a form body (what a form cannot carry stays absent).
 func formSlashCommand(in *bind.Input, v *SlashCommand, errs *bind.FieldErrors) {
 	var seen [3]bool
 	seen[0] = bind.Form(in, errs, "command", bind.ParseString[string], &v.Command)
@@ -441,7 +457,7 @@ func formSlashCommand(in *bind.Input, v *SlashCommand, errs *bind.FieldErrors) {
 	checkSlashCommand(v, &body, errs, &seen)
 }
 
-// validateStandardEvent checks a StandardEvent decoded from raw: the kind of every value, required members and rules.
+// validateStandardEvent checks the JSON of a StandardEvent: kinds, required members, rules.
 func validateStandardEvent(raw []byte, v *StandardEvent, at *bind.Path, errs *bind.FieldErrors) {
 	if !bind.CheckKind(errs, raw, jsonscan.Object, at) {
 		return
@@ -465,13 +481,13 @@ func validateStandardEvent(raw []byte, v *StandardEvent, at *bind.Path, errs *bi
 	checkStandardEvent(v, at, errs, &seen)
 }
 
-// checkStandardEvent reports the required members missing from a StandardEvent and the rules its values break.
+// checkStandardEvent reports the required members a StandardEvent lacks and the rules it breaks.
 func checkStandardEvent(v *StandardEvent, at *bind.Path, errs *bind.FieldErrors, seen *[2]bool) {
 	bind.RequireAt(errs, seen[0], at, "type")
 	bind.RequireAt(errs, seen[1], at, "data")
 }
 
-// formStandardEvent reads a StandardEvent from a form body; members a form cannot carry stay absent.
+// formStandardEvent reads a StandardEvent from a form body (what a form cannot carry stays absent).
 func formStandardEvent(in *bind.Input, v *StandardEvent, errs *bind.FieldErrors) {
 	var seen [2]bool
 	seen[0] = bind.Form(in, errs, "type", bind.ParseString[string], &v.Type)
@@ -479,7 +495,7 @@ func formStandardEvent(in *bind.Input, v *StandardEvent, errs *bind.FieldErrors)
 	checkStandardEvent(v, &body, errs, &seen)
 }
 
-// validateObject checks an Object decoded from raw: the kind of every value, required members and rules.
+// validateObject checks the JSON of an Object: kinds, required members, rules.
 func validateObject(raw []byte, v *struct {
 	FullName string `json:"full_name"`
 }, at *bind.Path, errs *bind.FieldErrors) {
@@ -501,7 +517,7 @@ func validateObject(raw []byte, v *struct {
 	checkObject(v, at, errs, &seen)
 }
 
-// checkObject reports the required members missing from an Object and the rules its values break.
+// checkObject reports the required members an Object lacks and the rules it breaks.
 func checkObject(v *struct {
 	FullName string `json:"full_name"`
 }, at *bind.Path, errs *bind.FieldErrors, seen *[1]bool) {
