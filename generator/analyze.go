@@ -98,6 +98,7 @@ func (a *analyzer) workflow(m Marked) *Workflow {
 	a.params(wf, m.Func, sig)
 	a.results(wf, m.Func, sig)
 	a.checkRequired(wf)
+	a.checkDefaults(wf)
 	if len(*a.diags) > before {
 		return nil
 	}
@@ -188,6 +189,7 @@ func (a *analyzer) params(wf *Workflow, fn *ast.FuncDecl, sig *types.Signature) 
 		}
 	}
 	a.checkParamNames(wf)
+	a.checkBodyDefaults(wf)
 	wf.Body = bodyUse(wf)
 	if wf.BodyParam != nil {
 		if st := structOfShape(wf.BodyParam.Shape); st != nil {
@@ -240,6 +242,10 @@ func (a *analyzer) nestedParams(sh *Shape, seen map[*Struct]bool) {
 			if f.Source != FromBody {
 				a.diags.Add(f.Pos, "move the field to the parameter's own struct, or drop the tag",
 					"field %s: query and header tags apply only to fields of the parameter's own struct, not of nested ones", strings.Join(f.GoPath, "."))
+			}
+			if f.Default != nil {
+				a.diags.Add(f.Pos, "move the field to the parameter's own struct, or drop the tag",
+					"field %s: default tags apply only to fields of the parameter's own struct, not of nested ones", strings.Join(f.GoPath, "."))
 			}
 			a.nestedParams(f.Shape, seen)
 		}

@@ -42,7 +42,8 @@ func (ds Diagnostics) Sorted() Diagnostics {
 	slices.SortStableFunc(out, func(a, b Diagnostic) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
-	return out
+	// A type shared by two workflows is checked for each: say it once.
+	return slices.CompactFunc(out, func(a, b Diagnostic) bool { return a == b })
 }
 
 // Error makes the diagnostics usable as one error.

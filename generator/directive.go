@@ -17,6 +17,11 @@ type Directive struct {
 	// given, Methods ["POST"] by default, Required as written.
 	workflow.Spec
 
+	// Defaults are default=name:value,… by parameter name, in the order
+	// written (DefaultOrder); analyze checks them against the types.
+	Defaults     map[string]string
+	DefaultOrder []string
+
 	// OptionPos records where each option given appeared, for diagnostics
 	// raised later (e.g. "retries" on a sync workflow).
 	OptionPos map[string]token.Position

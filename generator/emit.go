@@ -342,10 +342,17 @@ func (e *emitter) decodeScalar(wf *Workflow, p *Param) []jen.Code {
 	s := p.Scalar
 	target := jen.Op("&").Id("args").Dot(p.Field)
 	var out []jen.Code
-	if s.Pointer {
+	switch {
+	case s.Pointer && p.Default != nil:
+		local := lowerFirst(p.Field)
+		out = append(out, jen.Var().Id(local).Add(e.typ(s.Elem)).Op("=").Add(defaultLit(p.Default, s)))
+		target = jen.Op("&").Id(local)
+	case s.Pointer:
 		local := lowerFirst(p.Field)
 		out = append(out, jen.Var().Id(local).Add(e.typ(s.Elem)))
 		target = jen.Op("&").Id(local)
+	case p.Default != nil: // a value sent replaces it
+		out = append(out, jen.Id("args").Dot(p.Field).Op("=").Add(defaultLit(p.Default, s)))
 	}
 	parser := e.parser(s)
 	query, fromBody := "Query", "BodyValue"
@@ -355,7 +362,7 @@ func (e *emitter) decodeScalar(wf *Workflow, p *Param) []jen.Code {
 	found := "has" + p.Field
 	readQuery := jen.Qual(bindPath, query).Call(jen.Id("in"), jen.Op("&").Id("errs"), jen.Lit(p.Query), parser, target)
 	readBody := jen.Qual(bindPath, fromBody).Call(jen.Id("in"), jen.Op("&").Id("errs"), jen.Lit(p.Query), jsonKind(s.JSONKind()), parser, target)
-	needFound := p.Required || s.Pointer
+	needFound := p.Required || (s.Pointer && p.Default == nil)
 	switch {
 	case !needFound && wf.BodyParam != nil:
 		out = append(out, readQuery)
@@ -366,7 +373,10 @@ func (e *emitter) decodeScalar(wf *Workflow, p *Param) []jen.Code {
 	default:
 		out = append(out, jen.Id(found).Op(":=").Add(readQuery), jen.Id(found).Op("=").Add(readBody).Op("||").Id(found))
 	}
-	if s.Pointer {
+	switch {
+	case s.Pointer && p.Default != nil:
+		out = append(out, jen.Id("args").Dot(p.Field).Op("=").Op("&").Id(lowerFirst(p.Field)))
+	case s.Pointer:
 		out = append(out, jen.If(jen.Id(found)).Block(jen.Id("args").Dot(p.Field).Op("=").Op("&").Id(lowerFirst(p.Field))))
 	}
 	if p.Required {
@@ -404,8 +414,9 @@ func (e *emitter) decodeBody(p *Param) []jen.Code {
 		}
 		return []jen.Code{dst.Clone().Op("=").Add(e.typ(p.Type)).Call(jen.Id("in").Dot("Body").Call())}
 	}
+	defaults := e.fieldDefaults(sh, dst)
 	if !sh.bodyFields() { // every field comes from the query or headers
-		return []jen.Code{jen.Id(e.structName(sh.Struct, "params")).Call(jen.Id("in"), jen.Op("&").Add(dst), errs)}
+		return append(defaults, jen.Id(e.structName(sh.Struct, "params")).Call(jen.Id("in"), jen.Op("&").Add(dst), errs))
 	}
 	var cases []jen.Code
 	path := jen.Id("body").Op(":=").Add(pathLit(nil, jen.Lit("body")))
@@ -425,11 +436,46 @@ func (e *emitter) decodeBody(p *Param) []jen.Code {
 	if p.Required {
 		cases = append(cases, jen.Case(jen.Qual(bindPath, "NoBody")).Block(jen.Qual(bindPath, "BodyRequired").Call(errs)))
 	}
-	out := []jen.Code{jen.Switch(jen.Id("in").Dot("Kind")).Block(cases...)}
+	out := append(defaults, jen.Switch(jen.Id("in").Dot("Kind")).Block(cases...))
 	if st := structOfShape(sh); st != nil && hasParams(st) {
 		out = append(out, jen.Id(e.structName(st, "params")).Call(jen.Id("in"), jen.Op("&").Add(dst), errs))
 	}
 	return out
+}
+
+// fieldDefaults set the default-tagged fields of a struct body before the
+// request is read: JSON, a form, the query and headers replace only what
+// they carry.
+func (e *emitter) fieldDefaults(sh *Shape, dst *jen.Statement) []jen.Code {
+	if sh.Kind != ShapeStruct {
+		return nil
+	}
+	var out []jen.Code
+	for _, f := range sh.Struct.Fields {
+		if f.Default == nil {
+			continue
+		}
+		field := dst.Clone().Dot(strings.Join(f.GoPath, "."))
+		if f.Shape.Kind == ShapePointer || (f.Shape.Scalar != nil && f.Shape.Scalar.Pointer) {
+			elem := f.Shape.Scalar
+			if f.Shape.Kind == ShapePointer {
+				elem = f.Shape.Elem.Scalar
+			}
+			out = append(out, field.Op("=").Qual(bindPath, "Ptr").Types(e.typ(elem.Elem)).Call(defaultLit(f.Default, elem)))
+			continue
+		}
+		out = append(out, field.Op("=").Add(defaultLit(f.Default, f.Shape.Scalar)))
+	}
+	return out
+}
+
+// defaultLit is a default as a Go constant: 10, "asc", 30 * time.Second.
+func defaultLit(def *Default, sc *Scalar) jen.Code {
+	if sc.Parse == ParseDuration {
+		n, _ := strconv.ParseInt(def.Go, 10, 64)
+		return duration(time.Duration(n))
+	}
+	return jen.Op(def.Go)
 }
 
 // formCase reads the body parameter from a form, where its type allows.

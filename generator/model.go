@@ -59,8 +59,9 @@ type Param struct {
 	Field    string     // the field of the generated args struct
 	Type     types.Type // the parameter's type
 	Pos      token.Position
-	Query    string // ParamScalar: the query parameter name (snake_case of Name)
-	Required bool   // ParamScalar: named in required=; ParamBody: a non-pointer struct
+	Query    string   // ParamScalar: the query parameter name (snake_case of Name)
+	Required bool     // ParamScalar: named in required=; ParamBody: a non-pointer struct
+	Default  *Default // ParamScalar: from default=, or nil
 	Scalar   *Scalar
 	Shape    *Shape // ParamBody
 }
@@ -165,6 +166,7 @@ type Field struct {
 	Doc        string // the field's doc comment (or line comment)
 	Deprecated bool   // the doc has a Deprecated: paragraph
 	Rules      Rules
+	Default    *Default // from a default:"…" tag, or nil
 	Pos        token.Position
 }
 

@@ -225,6 +225,8 @@ var options = []option{
 			d.Rate = &workflow.Rate{N: n, Per: per}
 			return "", 0, true
 		}},
+	{name: "default", usage: "default=name:value,…", takesValue: true,
+		valid: "a comma-separated list of parameter:value, each parameter once", set: parseDefaults},
 	{name: "tags", usage: "tags=a,b", takesValue: true, needsEndpoint: true, valid: "a comma-separated list of non-empty tags",
 		set: func(d *Directive, v string) (string, int, bool) {
 			return eachItem(v, func(item string) bool {

@@ -214,7 +214,7 @@ func TestParseDirectiveHints(t *testing.T) {
 	tests := []struct{ text, hint string }{
 		{"//bifrost:workflw", "the directive is //bifrost:workflow followed by options, e.g. //bifrost:workflow endpoint methods=POST"},
 		{"//bifrost:workflow endpont", "valid options: endpoint methods=GET,POST public disable_global_key mode=sync|async name=NAME " +
-			"timeout=DURATION retries=N required=a,b verify=KIND secret=CONFIG_KEY signature_header=HEADER rate=N/s|N/m|N/h tags=a,b"},
+			"timeout=DURATION retries=N required=a,b verify=KIND secret=CONFIG_KEY signature_header=HEADER rate=N/s|N/m|N/h default=name:value,… tags=a,b"},
 		{"//bifrost:workflow endpoint methods=GET methods=POST", "methods was already given at column 29; list several values in one option: methods=GET,POST"},
 		{"//bifrost:workflow name=a name=b", "name was already given at column 20"},
 		{"//bifrost:workflow endpoint methods=FETCH", "methods must be a comma-separated list of GET, POST, PUT, PATCH, DELETE (any case)"},

@@ -75,7 +75,11 @@ func (w *schemaWriter) parameters(wf *Workflow) []*openapi.Parameter {
 	var out []*openapi.Parameter
 	for _, p := range wf.Params {
 		if p.Kind == ParamScalar {
-			out = append(out, &openapi.Parameter{Name: p.Query, In: "query", Required: p.Required, Schema: textSchema(p.Scalar)})
+			s := textSchema(p.Scalar)
+			if p.Default != nil {
+				s.Default = p.Default.JSON
+			}
+			out = append(out, &openapi.Parameter{Name: p.Query, In: "query", Required: p.Required, Schema: s})
 		}
 	}
 	if wf.BodyParam == nil {
@@ -201,6 +205,9 @@ func (w *schemaWriter) formSchema(sh *Shape) *schema {
 		}
 		s := textSchema(sc)
 		applyRules(s, f, false)
+		if f.Default != nil { // a form carries text: 1m30s, not nanoseconds
+			s.Default = textDefault(f.Default, sc)
+		}
 		describe(s, f)
 		out.Properties.Set(f.Name, s)
 		if f.Required {
@@ -328,8 +335,20 @@ func orNull(s *schema) *schema {
 
 // applyRules adds a field's constraint tags to its schema: the same checks
 // the generated decoder makes.
+// textDefault is a default as a text input states it: the JSON value,
+// except a duration's, which is text there (1m30s).
+func textDefault(def *Default, sc *Scalar) any {
+	if sc.Parse == ParseDuration {
+		return def.Text
+	}
+	return def.JSON
+}
+
 func applyRules(s *schema, f *Field, nullable bool) {
 	r := f.Rules
+	if f.Default != nil {
+		s.Default = f.Default.JSON
+	}
 	if r.Minimum != nil {
 		s.Minimum = jsonNumber(*r.Minimum)
 	}

@@ -206,6 +206,9 @@ func (a *analyzer) fields(s *Struct, u *types.Struct, path []string, embedded, o
 			field.Nullable = true
 		}
 		a.rules(field, tag, f.Type())
+		if v, ok := tag.Lookup("default"); ok && !a.output {
+			a.fieldDefault(field, v)
+		}
 		s.Fields = append(s.Fields, field)
 	}
 }

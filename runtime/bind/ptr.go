@@ -1,0 +1,4 @@
+package bind
+
+// Ptr returns a pointer to v: the default of an optional (pointer) input.
+func Ptr[T any](v T) *T { return &v }
