@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 // newWorkerCommand runs async executions without serving HTTP: beside a
@@ -27,7 +28,7 @@ func newWorkerCommand(workflows []*Workflow) *cobra.Command {
 				return usageError{fmt.Errorf("--workers must be at least 1")}
 			}
 			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
-			st, err := store.Open(cmd.Context(), db)
+			st, err := storeopen.Open(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -59,7 +60,7 @@ func newMigrateCommand() *cobra.Command {
 		Short: "Create or update the store's tables",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := store.Open(cmd.Context(), db) // runs the store's migrations
+			st, err := storeopen.Open(cmd.Context(), db) // runs the store's migrations
 			if err != nil {
 				return err
 			}
@@ -84,7 +85,7 @@ func newExecutionsCommand() *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&db, "db", store.DefaultDB, "the store: a SQLite file path, sqlite:PATH or postgres://...")
 	withStore := func(cmd *cobra.Command, do func(ctx context.Context, st store.Store) error) error {
-		st, err := store.Open(cmd.Context(), db)
+		st, err := storeopen.Open(cmd.Context(), db)
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/bifrost-go/bifrost/config"
 	"github.com/bifrost-go/bifrost/runtime/secret"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 func encryptionKey(t *testing.T) string {
@@ -98,7 +99,7 @@ func TestConfigCommands(t *testing.T) {
 func TestSecretsAreMaskedInRecords(t *testing.T) {
 	t.Setenv(secret.EnvKey, encryptionKey(t))
 	t.Setenv("BIFROST_CONFIG_PARTNER_TOKEN", "env-token-123456")
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
+	st, err := storeopen.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

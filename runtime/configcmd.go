@@ -11,6 +11,7 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime/secret"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 // newConfigCommand manages configuration values in the store.
@@ -23,7 +24,7 @@ func newConfigCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		st, err := store.Open(cmd.Context(), db)
+		st, err := storeopen.Open(cmd.Context(), db)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 // createKey stores a new API key and returns it: the only time its secret
@@ -72,7 +73,7 @@ func newKeysCommand(workflows []*Workflow) *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke API keys"}
 	cmd.PersistentFlags().StringVar(&db, "db", store.DefaultDB, "the store: a SQLite file path, sqlite:PATH or postgres://...")
 	withStore := func(cmd *cobra.Command, do func(ctx context.Context, st store.Store) error) error {
-		st, err := store.Open(cmd.Context(), db)
+		st, err := storeopen.Open(cmd.Context(), db)
 		if err != nil {
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 // Main runs the binary's command line: `serve`, `workflows` and, as the
@@ -169,7 +170,7 @@ func newServeCommand(workflows []*Workflow) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
-			st, err := store.Open(cmd.Context(), db)
+			st, err := storeopen.Open(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
