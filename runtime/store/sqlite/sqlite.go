@@ -7,7 +7,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -30,14 +33,17 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // Open opens the SQLite file at path (relative to the working directory),
-// creating it, in WAL mode with a busy timeout, and brings its schema up to
-// date. Every transaction begins IMMEDIATE so concurrent writers queue up
+// creating it (and its folder) readable by its owner only, in WAL mode with
+// a busy timeout, and brings its schema up to date. Every transaction begins IMMEDIATE so concurrent writers queue up
 // instead of failing to upgrade a read lock. (modernc takes pragmas as
 // _pragma=; the mattn spelling is silently ignored.)
 func Open(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
+	}
+	if err := create(abs); err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	dsn := "file:" + abs + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
@@ -56,6 +62,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// create makes the database file, if it is missing, with mode 0600 (and
+// its missing folders with 0700): it holds API key hashes, configuration
+// and every execution's input. SQLite would create it 0644; its -wal and
+// -shm files take the main file's mode, so they are private too. An
+// existing file keeps its mode.
+func create(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // Migrate applies the embedded migrations not yet applied.

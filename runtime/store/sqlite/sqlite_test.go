@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"database/sql"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,5 +108,48 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 	if err := third.Migrate(t.Context()); err != nil {
 		t.Errorf("Migrate again: %v", err)
+	}
+}
+
+// TestFileModes: a new database, its WAL files and a folder it had to make
+// are its owner's only; an existing file keeps its mode.
+func TestFileModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "nested")
+	path := filepath.Join(dir, "bifrost.db")
+	s := open(t, path)
+	record(t, s) // the -wal and -shm files exist while the store is open
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := info.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s: mode %o, want 600", filepath.Base(f), mode)
+		}
+	}
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		info, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := info.Mode().Perm(); mode != 0o700 {
+			t.Errorf("folder %s: mode %o, want 700", d, mode)
+		}
+	}
+
+	shared := filepath.Join(t.TempDir(), "shared.db")
+	if err := os.WriteFile(shared, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o640); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	record(t, open(t, shared))
+	info, err := os.Stat(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := info.Mode().Perm(); mode != 0o640 {
+		t.Errorf("an existing file's mode: %o, want 640 kept", mode)
 	}
 }
