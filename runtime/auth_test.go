@@ -27,6 +27,7 @@ import (
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -75,7 +76,7 @@ func openTestStore(t *testing.T) store.Store {
 	if os.Getenv(testStoreEnv) == "postgres" {
 		dsn = storetest.PostgresURL(t)
 	}
-	st, err := store.Open(context.Background(), dsn)
+	st, err := storeopen.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -998,7 +999,7 @@ func (noRecords) Record(context.Context, []*store.Execution) error { return nil 
 //
 //	go test ./runtime -run '^$' -bench 'BenchmarkAuth$' -count 10 | benchstat -col /endpoint -
 func BenchmarkAuth(b *testing.B) {
-	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bifrost.db"))
+	st, err := storeopen.Open(context.Background(), filepath.Join(b.TempDir(), "bifrost.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -50,10 +50,6 @@ func (b binary) Work(ctx context.Context, st store.Store, workers int, log *slog
 	return s.Shutdown(drain)
 }
 
-func (b binary) Migrate(ctx context.Context, st store.Store) error {
-	return migrateQueue(ctx, st, slog.New(slog.DiscardHandler))
-}
-
 // Cancel goes through the engine, so the queue tells the worker that runs
 // the execution.
 func (b binary) Cancel(ctx context.Context, st store.Store, id string) (*store.Execution, error) {

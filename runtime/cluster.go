@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,33 +11,25 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
-// What an engine adds on PostgreSQL, where several `serve` replicas and
-// `worker` processes share one database (docs/deploy.md):
+// What an engine does beside the queue so that several `serve` replicas and
+// `worker` processes can share one database (docs/deploy.md), through the
+// store's capabilities (store.Notifications, store.Liveness):
 //
-//   - the queue runs on River's database/sql driver, with a pgx LISTEN
-//     connection so a job inserted by one process is fetched at once by
-//     another (engine.queue keeps one type, river.Client[*sql.Tx], for both
-//     databases);
-//   - worker liveness: every process that runs executions heartbeats in
-//     bifrost_workers, and every such process hands the running jobs of
-//     workers silent for deadAfter back to the queue (SQLite re-runs orphans
-//     at start instead: one process owns the file);
-//   - ?wait= long-polls wake on the database's notification that an
-//     execution ended, whichever process ended it.
+//   - ?wait= long-polls wake when the store announces that an execution
+//     ended, whichever process ended it;
+//   - worker liveness: every process that runs executions heartbeats, and
+//     hands back the running jobs of workers silent for deadAfter. A store
+//     that one process owns (SQLite) makes these no-ops: it re-runs its
+//     orphans at start instead (engine.recoverOrphans).
 
-// Worker liveness on PostgreSQL. An execution whose worker died runs again
-// within deadAfter + reapEvery + a fetch (≈ 41 s) of the death, and within
-// 60 s of a worker being available (SPEC §5).
+// Worker liveness. An execution whose worker died runs again within
+// deadAfter + reapEvery + a fetch (≈ 41 s) of the death, and within 60 s of
+// a worker being available (SPEC §5).
 const (
 	heartbeatEvery = 5 * time.Second
 	deadAfter      = 30 * time.Second // no heartbeat for this long: the worker is dead
@@ -54,64 +45,9 @@ const (
 // lease: it could not heartbeat for fenceAfter, or was taken for dead.
 var errLeaseLost = errors.New("this worker lost its lease (no heartbeat): another worker may run the execution")
 
-// listenerPooler is the PostgreSQL store's LISTEN side.
-type listenerPooler interface {
-	ListenerPool(ctx context.Context) (*pgxpool.Pool, error)
-	ListenEnded(ctx context.Context, log *slog.Logger, ended func(id string)) error
-}
-
-// queueDriver is the River driver for the store's database: River's SQLite
-// driver, or on PostgreSQL its database/sql driver, with a pgx listener when
-// this process works jobs.
-func queueDriver(ctx context.Context, st store.Store, working bool) (riverdriver.Driver[*sql.Tx], error) {
-	if st.Kind() != "postgres" {
-		return riversqlite.New(st.DB()), nil
-	}
-	if !working {
-		return riverdatabasesql.New(st.DB()), nil
-	}
-	lp, ok := st.(listenerPooler)
-	if !ok {
-		return riverdatabasesql.New(st.DB()), nil
-	}
-	pool, err := lp.ListenerPool(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("queue: %w", err)
-	}
-	return riverdatabasesql.NewWithPgxListener(st.DB(), pool), nil
-}
-
-// migrationLocker is the PostgreSQL store's migration lock.
-type migrationLocker interface {
-	WithMigrationLock(ctx context.Context, fn func() error) error
-}
-
-// migratePostgresQueue runs River's migrations under the store's migration
-// lock, so replicas starting together take turns. (Not in one transaction:
-// some of River's migrations add an enum value and then use it.)
-func migratePostgresQueue(ctx context.Context, st store.Store, log *slog.Logger) error {
-	migrator, err := rivermigrate.New(riverdatabasesql.New(st.DB()), &rivermigrate.Config{Logger: quietLogger(log)})
-	if err != nil {
-		return err
-	}
-	migrate := func() error {
-		_, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
-		return err
-	}
-	if l, ok := st.(migrationLocker); ok {
-		err = l.WithMigrationLock(ctx, migrate)
-	} else {
-		err = migrate()
-	}
-	if err != nil {
-		return fmt.Errorf("migrate the queue: %w", err)
-	}
-	return nil
-}
-
 // newWorkerID names a worker process: host, pid and a random suffix. It is
-// also the process's River client id, so river_job.attempted_by tells which
-// worker runs a job.
+// also the process's River client id, so the queue's job tells which worker
+// runs it.
 func newWorkerID() string {
 	host, _ := os.Hostname()
 	if len(host) > 60 {
@@ -122,11 +58,11 @@ func newWorkerID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// cluster runs the PostgreSQL side of an engine: the listener, and for a
-// worker the heartbeat and the reaper.
+// cluster runs the engine's side of a shared database: the listener, and
+// for a worker the heartbeat and the reaper.
 type cluster struct {
 	en     *engine
-	db     *sql.DB
+	store  store.Store
 	log    *slog.Logger
 	id     string // the worker id; "" in a process that runs no executions
 	slots  int
@@ -143,14 +79,12 @@ type cluster struct {
 // first reap runs at once: a worker that starts takes over the work of the
 // dead.
 func (en *engine) startCluster(ctx context.Context) error {
-	c := &cluster{en: en, db: en.store.DB(), log: en.log, id: en.workerID, slots: en.workers}
+	c := &cluster{en: en, store: en.store, log: en.log, id: en.workerID, slots: en.workers}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c.cancel = cancel
-	if lp, ok := en.store.(listenerPooler); ok {
-		c.wg.Go(func() {
-			_ = lp.ListenEnded(bg, en.log, en.waiters.ended)
-		})
-	}
+	c.wg.Go(func() {
+		_ = en.store.ListenEnded(bg, en.log, en.waiters.ended)
+	})
 	if c.id != "" {
 		if err := c.register(ctx); err != nil {
 			cancel()
@@ -166,7 +100,7 @@ func (en *engine) startCluster(ctx context.Context) error {
 }
 
 // stopCluster stops the loops and, in a worker whose queue has stopped,
-// removes its row: it holds no job any more.
+// forgets it: it holds no job any more.
 func (en *engine) stopCluster() {
 	c := en.cluster
 	if c == nil {
@@ -177,7 +111,7 @@ func (en *engine) stopCluster() {
 	if c.id != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if _, err := c.db.ExecContext(ctx, `DELETE FROM bifrost_workers WHERE id = $1`, c.id); err != nil {
+		if err := c.store.RemoveWorker(ctx, c.id); err != nil {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "worker row not removed", slog.String("worker_id", c.id), slog.String("error", err.Error()))
 		}
 	}
@@ -185,9 +119,7 @@ func (en *engine) stopCluster() {
 
 func (c *cluster) register(ctx context.Context) error {
 	host, _ := os.Hostname()
-	_, err := c.db.ExecContext(ctx, `INSERT INTO bifrost_workers (id, host, pid, slots, started_at, heartbeat_at)
-		VALUES ($1, $2, $3, $4, now(), now())
-		ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`, c.id, host, os.Getpid(), c.slots)
+	err := c.store.RegisterWorker(ctx, store.Worker{ID: c.id, Host: host, PID: os.Getpid(), Slots: c.slots})
 	if err == nil {
 		c.mu.Lock()
 		c.lastBeat, c.fenced = time.Now(), false
@@ -196,7 +128,7 @@ func (c *cluster) register(ctx context.Context) error {
 	return err
 }
 
-// heartbeats refreshes the worker's row every heartbeatEvery and fences the
+// heartbeats renews the worker's lease every heartbeatEvery and fences the
 // worker when it lost its lease.
 func (c *cluster) heartbeats(ctx context.Context) {
 	tick := time.NewTicker(heartbeatEvery)
@@ -216,12 +148,9 @@ func (c *cluster) heartbeat(ctx context.Context) {
 	defer cancel()
 	// The age of the previous heartbeat, by the database's clock: past
 	// deadAfter, another worker may have taken this one's jobs.
-	var age sql.NullFloat64
-	err := c.db.QueryRowContext(beat, `WITH prev AS (SELECT heartbeat_at FROM bifrost_workers WHERE id = $1)
-		UPDATE bifrost_workers AS w SET heartbeat_at = now() FROM prev WHERE w.id = $1
-		RETURNING extract(epoch FROM now() - prev.heartbeat_at)::float8`, c.id).Scan(&age)
+	age, err := c.store.Heartbeat(beat, c.id)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, store.ErrNotFound):
 		// Forgotten after a long silence: its jobs went to others.
 		c.fence(ctx, "the worker's row was gone")
 		if err := c.register(beat); err != nil {
@@ -239,7 +168,7 @@ func (c *cluster) heartbeat(ctx context.Context) {
 		}
 		return
 	}
-	if age.Valid && time.Duration(age.Float64*float64(time.Second)) >= deadAfter {
+	if age >= deadAfter {
 		c.fence(ctx, "the previous heartbeat was older than "+deadAfter.String())
 	}
 	c.mu.Lock()
@@ -281,43 +210,21 @@ func (c *cluster) reaps(ctx context.Context) {
 	}
 }
 
-// reap makes the running jobs of workers that have not heartbeated for
-// deadAfter (or have no row: a process that died before this version, or
-// was forgotten) available again, and their executions pending, in one
-// statement; then it forgets long-dead workers. The re-run is the job's
-// next attempt.
+// reap hands back the running jobs of workers silent for deadAfter, and
+// their executions, then forgets long-dead workers (store.Liveness).
 func (c *cluster) reap(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, reapEvery)
 	defer cancel()
-	var jobs, execs int64
-	err := c.db.QueryRowContext(ctx, `WITH orphans AS (
-		UPDATE river_job AS j SET state = 'available', scheduled_at = now()
-		WHERE j.state = 'running'
-		  AND j.attempted_at < now() - make_interval(secs => $1)
-		  AND NOT EXISTS (
-		      SELECT 1 FROM bifrost_workers AS w
-		      WHERE w.id = j.attempted_by[array_upper(j.attempted_by, 1)]
-		        AND w.heartbeat_at >= now() - make_interval(secs => $1))
-		RETURNING j.id
-	), executions AS (
-		UPDATE bifrost_executions AS e SET status = 'pending'
-		WHERE e.job_id IN (SELECT id FROM orphans) AND e.status = 'running' AND e.mode = 'async'
-		RETURNING e.id
-	)
-	SELECT (SELECT count(*) FROM orphans), (SELECT count(*) FROM executions)`, deadAfter.Seconds()).Scan(&jobs, &execs)
+	r, err := c.store.ReapWorkers(ctx, deadAfter, forgetAfter)
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "reaping the jobs of dead workers failed", slog.String("error", err.Error()))
 		}
 		return
 	}
-	if jobs > 0 || execs > 0 {
+	if r.Jobs > 0 || r.Executions > 0 {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "re-running executions of dead workers",
-			slog.Int64("executions", execs), slog.Int64("jobs", jobs), slog.String("by", c.id))
-	}
-	if _, err := c.db.ExecContext(ctx, `DELETE FROM bifrost_workers WHERE heartbeat_at < now() - make_interval(secs => $1)`,
-		forgetAfter.Seconds()); err != nil && ctx.Err() == nil {
-		c.log.LogAttrs(ctx, slog.LevelWarn, "forgetting dead workers failed", slog.String("error", err.Error()))
+			slog.Int64("executions", r.Executions), slog.Int64("jobs", r.Jobs), slog.String("by", c.id))
 	}
 }
 

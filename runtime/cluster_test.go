@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -42,9 +44,9 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-func openPostgresStore(t *testing.T) *store.SQL {
+func openPostgresStore(t *testing.T) store.Store {
 	t.Helper()
-	st, err := store.Open(t.Context(), storetest.PostgresURL(t))
+	st, err := storeopen.Open(t.Context(), storetest.PostgresURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func TestPostgresReaper(t *testing.T) {
 	wf := asyncWorkflow("job", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) { return bind.JSON(200, a.Value), nil })
 	srv := startEngineServer(t, st, 0, slog.New(slog.DiscardHandler), wf) // accepts only: nothing runs
 	en := srv.engine
-	db := st.DB()
+	db := rawDB(t, st)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := db.ExecContext(t.Context(), q, args...); err != nil {
@@ -108,7 +110,7 @@ func TestPostgresReaper(t *testing.T) {
 	dead, ghost := run("dead", "40 seconds"), run("ghost", "40 seconds")
 	live, fresh := run("live", "40 seconds"), run("dead", "1 second")
 
-	c := &cluster{en: en, db: db, log: en.log, id: "reaper"}
+	c := &cluster{en: en, store: st, log: en.log, id: "reaper"}
 	c.reap(t.Context())
 
 	state := func(id string) (job, status string) {
@@ -180,7 +182,7 @@ func TestPostgresLeaseLost(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, err := st.DB().ExecContext(t.Context(), `UPDATE bifrost_workers SET heartbeat_at = now() - interval '40 seconds' WHERE id = $1`, en.workerID); err != nil {
+	if _, err := rawDB(t, st).ExecContext(t.Context(), `UPDATE bifrost_workers SET heartbeat_at = now() - interval '40 seconds' WHERE id = $1`, en.workerID); err != nil {
 		t.Fatal(err)
 	}
 	en.cluster.heartbeat(t.Context())
@@ -209,4 +211,15 @@ func TestPostgresLeaseLost(t *testing.T) {
 	if fenced {
 		t.Error("still fenced after a successful heartbeat")
 	}
+}
+
+// rawDB is the database under a store, for tests that look at its tables
+// (both drivers have DB; the runtime itself never asks).
+func rawDB(t testing.TB, st store.Store) *sql.DB {
+	t.Helper()
+	d, ok := st.(interface{ DB() *sql.DB })
+	if !ok {
+		t.Fatalf("%T has no DB", st)
+	}
+	return d.DB()
 }

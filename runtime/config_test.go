@@ -18,6 +18,7 @@ import (
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/secret"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -100,7 +101,7 @@ func TestConfigCommands(t *testing.T) {
 func TestSecretsAreMaskedInRecords(t *testing.T) {
 	t.Setenv(secret.EnvKey, encryptionKey(t))
 	t.Setenv("BIFROST_CONFIG_PARTNER_TOKEN", "env-token-123456")
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
+	st, err := storeopen.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/bifrost-go/bifrost/runtime/bind"
@@ -39,8 +37,8 @@ type engine struct {
 	running sync.Map // execution id → context.CancelCauseFunc, for this process's runs
 	config  *configSource
 
-	workerID string   // PostgreSQL: this process's worker and River client id ("" without workers)
-	cluster  *cluster // PostgreSQL: listener, heartbeat, reaper (cluster.go)
+	workerID string   // this process's worker and River client id ("" without workers)
+	cluster  *cluster // the listener, heartbeat and reaper (cluster.go)
 }
 
 type acceptRequest struct {
@@ -76,7 +74,7 @@ func newEngine(ctx context.Context, st store.Store, workflows []*Workflow, worke
 	if err := migrateQueue(ctx, st, log); err != nil {
 		return nil, err
 	}
-	driver, err := queueDriver(ctx, st, workers > 0)
+	driver, err := st.QueueDriver(ctx, workers > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -101,12 +99,10 @@ func newEngine(ctx context.Context, st store.Store, workflows []*Workflow, worke
 	}
 	if workers > 0 {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}}
-		if st.Kind() == "postgres" {
-			// The worker's id in bifrost_workers is its queue client id:
-			// river_job.attempted_by then says which worker runs a job.
-			en.workerID = newWorkerID()
-			cfg.ID = en.workerID
-		}
+		// The worker's id in the store's liveness is its queue client id:
+		// the queue's job then says which worker runs it.
+		en.workerID = newWorkerID()
+		cfg.ID = en.workerID
 	}
 	en.queue, err = river.NewClient(driver, cfg)
 	if err != nil {
@@ -121,17 +117,7 @@ const defaultAsyncTimeout = 15 * time.Minute
 
 // migrateQueue creates or updates the queue's tables in the store's database.
 func migrateQueue(ctx context.Context, st store.Store, log *slog.Logger) error {
-	if st.Kind() == "postgres" {
-		return migratePostgresQueue(ctx, st, log)
-	}
-	migrator, err := rivermigrate.New(riversqlite.New(st.DB()), &rivermigrate.Config{Logger: quietLogger(log)})
-	if err != nil {
-		return err
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("migrate the queue: %w", err)
-	}
-	return nil
+	return st.MigrateQueue(ctx, quietLogger(log))
 }
 
 // quietLogger passes the queue's warnings and errors to the process log.
@@ -156,17 +142,14 @@ func (f levelFilter) WithGroup(g string) slog.Handler {
 	return levelFilter{Handler: f.Handler.WithGroup(g), min: f.min}
 }
 
-// start re-runs the orphans of the embedded store and starts the workers.
+// start re-runs the orphans the store can recover, starts the listener and
+// the worker's liveness, then the workers.
 func (en *engine) start(ctx context.Context) error {
-	switch en.store.Kind() {
-	case "sqlite":
-		if err := en.recoverOrphans(ctx); err != nil {
-			return err
-		}
-	case "postgres":
-		if err := en.startCluster(ctx); err != nil {
-			return err
-		}
+	if err := en.recoverOrphans(ctx); err != nil {
+		return err
+	}
+	if err := en.startCluster(ctx); err != nil {
+		return err
 	}
 	if en.workers == 0 {
 		return nil
@@ -177,22 +160,17 @@ func (en *engine) start(ctx context.Context) error {
 }
 
 // recoverOrphans re-runs at once the async executions that a process killed
-// mid-run left running. With the embedded store one process owns the file,
-// so at start nothing else can be running them. The queue's rescuer would
-// wait for the longest timeout; the promise is a re-run within a minute.
+// mid-run left running, where the store can tell (store.Queue). The queue's
+// rescuer would wait for the longest timeout; the promise is a re-run
+// within a minute.
 func (en *engine) recoverOrphans(ctx context.Context) error {
-	ids, err := en.store.Orphans(ctx)
+	r, err := en.store.RecoverOrphans(ctx)
 	if err != nil {
-		return fmt.Errorf("recover orphans: %w", err)
+		return err
 	}
-	res, err := en.store.DB().ExecContext(ctx,
-		`UPDATE river_job SET state = 'available', scheduled_at = ? WHERE state = 'running'`, time.Now().UTC())
-	if err != nil {
-		return fmt.Errorf("recover orphans: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n > 0 || len(ids) > 0 {
+	if r.Executions > 0 || r.Jobs > 0 {
 		en.log.LogAttrs(ctx, slog.LevelWarn, "re-running executions interrupted by a crash",
-			slog.Int("executions", len(ids)), slog.Int64("jobs", n))
+			slog.Int64("executions", r.Executions), slog.Int64("jobs", r.Jobs))
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -39,7 +40,7 @@ import (
 // pool keeps a connection per concurrent caller.
 type benchServer struct {
 	url    string
-	st     *store.SQL // nil without a store
+	st     store.Store // nil without a store
 	srv    *Server
 	ts     *httptest.Server
 	client *http.Client
@@ -54,7 +55,7 @@ func newBenchServer(b *testing.B, withStore bool, workers int, workflows ...*Wor
 	opts := Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler), Workers: workers}
 	s := &benchServer{}
 	if withStore {
-		st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bifrost.db"))
+		st, err := storeopen.Open(context.Background(), filepath.Join(b.TempDir(), "bifrost.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -123,7 +124,7 @@ func (s *benchServer) post(path, body string) (int, error) {
 func (s *benchServer) count(b *testing.B, query string, args ...any) int {
 	b.Helper()
 	var n int
-	if err := s.st.DB().QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := rawDB(b, s.st).QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
 		b.Fatal(err)
 	}
 	return n

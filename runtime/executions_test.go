@@ -20,6 +20,7 @@ import (
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -88,7 +89,7 @@ type execServer struct {
 
 func newExecServer(t *testing.T, workflows ...*Workflow) *execServer {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
+	st, err := storeopen.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +290,7 @@ func checkTimes(t *testing.T, v executionView) {
 
 func TestCancelPending(t *testing.T) {
 	// No workers: the execution stays pending until cancelled.
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
+	st, err := storeopen.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 // The keys CLI and the first-start key, through run as the binary calls it.
@@ -32,7 +33,7 @@ func keysCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // openKeyStore opens the store at db to look at its keys.
 func openKeyStore(t *testing.T, db string) store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), db)
+	st, err := storeopen.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost/runtime/bind"
-	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 )
 
@@ -56,7 +56,7 @@ func benchAsync(b *testing.B, kind string, workers int) {
 	default:
 		dsn = filepath.Join(b.TempDir(), "bifrost.db")
 	}
-	st, err := store.Open(context.Background(), dsn)
+	st, err := storeopen.Open(context.Background(), dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func benchAsync(b *testing.B, kind string, workers int) {
 	}
 	count := func(query string) int {
 		var n int
-		if err := st.DB().QueryRowContext(context.Background(), query).Scan(&n); err != nil {
+		if err := rawDB(b, st).QueryRowContext(context.Background(), query).Scan(&n); err != nil {
 			b.Fatal(err)
 		}
 		return n

@@ -319,7 +319,7 @@ func (s *Server) readyz(c echo.Context) error {
 	if s.engine != nil {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()
-		if err := s.engine.store.DB().PingContext(ctx); err != nil {
+		if err := s.engine.store.Ping(ctx); err != nil {
 			err := writeProblem(c, newProblem(http.StatusServiceUnavailable, "the store does not answer"), "")
 			s.logAccess(c, start, slog.LevelWarn, "", "")
 			return err

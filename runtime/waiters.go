@@ -3,8 +3,9 @@ package runtime
 import "sync"
 
 // waiters wakes the long-polls of GET /api/executions/{id}?wait= when an
-// execution this process runs ends. Executions that end in another process
-// are seen by the polls' own reads of the store.
+// execution ends: one this process ran, or one the store announces
+// (store.Notifications, on PostgreSQL from any process). A missed
+// announcement is caught by the polls' own reads of the store.
 type waiters struct {
 	mu sync.Mutex
 	by map[string][]chan struct{}

@@ -20,12 +20,12 @@ import (
 	"github.com/bifrost-go/bifrost/examples/quickstart"
 	"github.com/bifrost-go/bifrost/runtime"
 	"github.com/bifrost-go/bifrost/runtime/auth"
-	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 func serve(t *testing.T) *httptest.Server {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
+	st, err := storeopen.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/bifrost-go/bifrost/runtime"
 	"github.com/bifrost-go/bifrost/runtime/secret"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/webhook"
 )
 
@@ -46,7 +47,7 @@ func serve(t *testing.T) (string, string) {
 	t.Setenv("BIFROST_CONFIG_ALERTS_SECRET", alertsSecret)
 
 	dbPath := filepath.Join(t.TempDir(), "bifrost.db")
-	st, err := store.Open(context.Background(), dbPath)
+	st, err := storeopen.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
-// Package store keeps what a Bifrost deployment must not lose: the record of
-// every execution. It sits behind the Store interface so the embedded SQLite
-// default and PostgreSQL pass one test suite (storetest).
+// Package store is the interface to what a Bifrost deployment must not
+// lose: the record of every execution, API keys and configuration, and the
+// capabilities the runtime needs of the database (its queue, notifications,
+// migrations, orphan recovery, worker liveness). It holds no SQL: each
+// database is a driver package (store/sqlite, store/postgres) that passes
+// one test suite (storetest), and storeopen picks the driver from a --db
+// value.
 package store
 
 import (
@@ -8,11 +12,25 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"time"
+
+	"github.com/riverqueue/river/riverdriver"
 )
 
-// ErrNotFound is returned for an unknown execution id.
+// ErrNotFound is returned for an unknown execution id, key, config value or
+// worker.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrStaleAttempt is Finish's answer, on a store that several processes
+// share, for an attempt older than the execution's current one: another
+// worker re-ran it after this attempt's worker was taken for dead, and the
+// record keeps the later attempt.
+var ErrStaleAttempt = errors.New("store: a later attempt of this execution has started")
+
+// DefaultDB is the store used when --db is not given: a SQLite file in the
+// working directory.
+const DefaultDB = "bifrost.db"
 
 // Status is where an execution is in its lifecycle.
 type Status string
@@ -87,8 +105,28 @@ type Accepted struct {
 // store's transaction and returns their job ids, in order.
 type EnqueueFunc func(ctx context.Context, tx *sql.Tx, fresh []*Execution) ([]int64, error)
 
-// Store is the execution store.
+// Store is what the runtime asks of a database: every capability it needs
+// is a method, so the runtime never asks which database it runs on and
+// never writes SQL. Each database has its package (store/sqlite,
+// store/postgres); storeopen picks one from a --db value. A capability
+// that does not apply to a database is a documented no-op there.
 type Store interface {
+	Executions
+	Keys
+	Configs
+	Queue
+	Notifications
+	Liveness
+
+	// Ping checks that the database answers, for the health endpoint.
+	Ping(ctx context.Context) error
+	// Close releases the database; what is pending (notifications) is sent
+	// first, for a few seconds at most.
+	Close() error
+}
+
+// Executions are the records of executions.
+type Executions interface {
 	// Accept records new async executions and, in the same transaction, their
 	// queue jobs. An execution whose workflow, credential and idempotency key
 	// match one created within IdempotencyWindow is not recorded: that one
@@ -101,6 +139,8 @@ type Store interface {
 	Start(ctx context.Context, id string, attempt int, at time.Time) (*Execution, error)
 	// Finish stores an attempt's outcome: status, result, error, logs and
 	// times. A pending status means the attempt failed and another will run.
+	// A store that several processes share refuses an attempt older than the
+	// execution's current one with ErrStaleAttempt.
 	Finish(ctx context.Context, e *Execution) error
 	// Cancel ends a pending execution as cancelled, or asks a running one to
 	// stop. It returns the execution as it now is.
@@ -112,10 +152,10 @@ type Store interface {
 	// List returns a page of executions, newest first, and the cursor of the
 	// next page ("" on the last).
 	List(ctx context.Context, f Filter) ([]*Execution, string, error)
-	// Orphans marks async executions left running by a process that died as
-	// pending again and returns their ids. Only a store that one process owns
-	// (the embedded SQLite file) may call it at start.
-	Orphans(ctx context.Context) ([]string, error)
+}
+
+// Keys are the API keys.
+type Keys interface {
 	// CreateKey stores a new API key.
 	CreateKey(ctx context.Context, k *Key) error
 	// GetKey returns a key by id, live or not, or ErrNotFound.
@@ -128,7 +168,10 @@ type Store interface {
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
 	// CountKeys counts every key, revoked ones included.
 	CountKeys(ctx context.Context) (int, error)
+}
 
+// Configs are the configuration values.
+type Configs interface {
 	// SetConfig creates or replaces a configuration value.
 	SetConfig(ctx context.Context, c *ConfigValue) error
 	// GetConfig returns a configuration value, or ErrNotFound.
@@ -137,12 +180,75 @@ type Store interface {
 	ListConfig(ctx context.Context) ([]*ConfigValue, error)
 	// DeleteConfig removes a configuration value, or returns ErrNotFound.
 	DeleteConfig(ctx context.Context, name string) error
+}
 
-	// DB is the database the queue shares, so a job and its execution commit together.
-	DB() *sql.DB
-	// Kind is "sqlite" or "postgres".
-	Kind() string
-	Close() error
+// Queue is the job queue (River) that shares the store's database, so a job
+// and its execution commit together.
+type Queue interface {
+	// QueueDriver returns the River driver the engine builds its queue
+	// client on. working says the process works jobs: where the database can
+	// announce new jobs (PostgreSQL's LISTEN), the driver then listens, so a
+	// job inserted by another process is fetched at once.
+	QueueDriver(ctx context.Context, working bool) (riverdriver.Driver[*sql.Tx], error)
+	// MigrateQueue creates or updates the queue's tables, under the
+	// migration lock where processes share the database. log receives the
+	// migrator's messages.
+	MigrateQueue(ctx context.Context, log *slog.Logger) error
+	// RecoverOrphans hands back, when a process starts, the work that a
+	// process killed mid-run left running: the running async executions
+	// become pending and their running jobs available, to run again at once.
+	// Only a store that one process owns (SQLite) can know nothing else runs
+	// them; on a shared store (PostgreSQL) it is a no-op, and ReapWorkers
+	// hands back the work of dead workers instead.
+	RecoverOrphans(ctx context.Context) (Recovered, error)
+}
+
+// Recovered counts the work handed back by RecoverOrphans or ReapWorkers.
+type Recovered struct {
+	Executions int64 // async executions made pending again
+	Jobs       int64 // queue jobs made available again
+}
+
+// Notifications announce ended executions, for the ?wait= long-polls.
+type Notifications interface {
+	// ListenEnded calls ended with the id of every execution that reaches a
+	// terminal status through Finish or Cancel, until ctx ends; then it
+	// returns nil. On a shared store (PostgreSQL) that includes the
+	// executions other processes end; a notification sent while the
+	// listener reconnects is missed, so callers keep polling as a fallback.
+	// On SQLite it hears this store's ends only: one process owns the file.
+	ListenEnded(ctx context.Context, log *slog.Logger, ended func(id string)) error
+}
+
+// Liveness tells live workers from dead ones where several processes share
+// the database (PostgreSQL): each worker heartbeats, and the running jobs of
+// a worker silent too long are handed back. On a store one process owns
+// (SQLite) every method is a no-op that succeeds (Heartbeat reports a fresh
+// lease): its orphans are recovered at start (RecoverOrphans).
+type Liveness interface {
+	// RegisterWorker records a worker that is about to take jobs, with a
+	// fresh heartbeat; registering again renews it.
+	RegisterWorker(ctx context.Context, w Worker) error
+	// Heartbeat renews the worker's heartbeat and returns the age of the
+	// previous one, by the database's clock: past the reaper's deadAfter,
+	// others may have taken the worker's jobs. ErrNotFound: the worker's row
+	// was forgotten (its jobs went to others); register it again.
+	Heartbeat(ctx context.Context, id string) (time.Duration, error)
+	// RemoveWorker forgets a worker that stopped and holds no job.
+	RemoveWorker(ctx context.Context, id string) error
+	// ReapWorkers makes the running jobs of workers with no heartbeat for
+	// deadAfter (or no row at all), fetched at least deadAfter ago,
+	// available again and their executions pending, in one step; then it
+	// forgets the workers silent for forgetAfter.
+	ReapWorkers(ctx context.Context, deadAfter, forgetAfter time.Duration) (Recovered, error)
+}
+
+// Worker is a process that runs executions.
+type Worker struct {
+	ID    string // also its queue client id: a job records which worker fetched it
+	Host  string
+	PID   int
+	Slots int // how many executions it runs at once
 }
 
 // IdempotencyWindow is how long an idempotency key returns its first execution.

@@ -36,7 +36,7 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime"
 	"github.com/bifrost-go/bifrost/runtime/auth"
-	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 // Key is the global key the harness's server accepts and sends by default.
@@ -97,7 +97,7 @@ func Run(t *testing.T, workflows []*runtime.Workflow, file string) {
 // serve starts the runtime serving workflows, stopped when the test ends.
 func serve(t *testing.T, workflows []*runtime.Workflow) *httptest.Server {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
+	st, err := storeopen.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/bifrost-go/bifrost/openapi"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -33,8 +34,6 @@ type App interface {
 	Serve(ctx context.Context, st store.Store, addr string, workers int, log *slog.Logger) error
 	// Work runs async executions without serving HTTP until ctx ends.
 	Work(ctx context.Context, st store.Store, workers int, log *slog.Logger) error
-	// Migrate brings the queue's tables up to date (the store migrates its own on open).
-	Migrate(ctx context.Context, st store.Store) error
 	// Cancel cancels an execution through the queue, so a worker running it stops.
 	Cancel(ctx context.Context, st store.Store, id string) (*store.Execution, error)
 	// View is an execution as GET /api/executions/{id} shows it.
@@ -74,7 +73,7 @@ type dbFlag struct{ dsn string }
 
 // open opens the store --db names.
 func (f *dbFlag) open(ctx context.Context) (store.Store, error) {
-	return store.Open(ctx, f.dsn)
+	return storeopen.Open(ctx, f.dsn)
 }
 
 // with opens the store, runs do, and closes the store.
@@ -104,7 +103,7 @@ func newRoot(name string, app App) *cobra.Command {
 	root.AddCommand(
 		serveCommand(app, db),
 		workerCommand(app, db),
-		migrateCommand(app, db),
+		migrateCommand(db),
 		executionsCommand(app, db),
 		keysCommand(app, db),
 		configCommand(db),

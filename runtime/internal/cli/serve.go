@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 
@@ -75,14 +76,14 @@ func workersFlag(cmd *cobra.Command, workers *int) {
 }
 
 // migrateCommand brings the store's schema (and the queue's) up to date.
-func migrateCommand(app App, db *dbFlag) *cobra.Command {
+func migrateCommand(db *dbFlag) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Create or update the store's tables",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return db.with(cmd, func(ctx context.Context, st store.Store) error { // opening migrates the store
-				if err := app.Migrate(ctx, st); err != nil {
+				if err := st.MigrateQueue(ctx, slog.New(slog.DiscardHandler)); err != nil {
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "the store is up to date")

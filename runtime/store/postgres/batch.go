@@ -1,13 +1,15 @@
-package store
+package postgres
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/internal/sqlrow"
 )
 
 // Grouped writes on PostgreSQL. Each Start and Finish is a commit, and each
@@ -99,10 +101,10 @@ func (g *group[T, R]) run() {
 	}
 }
 
-// pgWrites are the grouped writes of a PostgreSQL store.
-type pgWrites struct {
-	start  group[startCall, *Execution]
-	finish group[*Execution, struct{}]
+// writes are the store's grouped writes.
+type writes struct {
+	start  group[startCall, *store.Execution]
+	finish group[*store.Execution, struct{}]
 }
 
 type startCall struct {
@@ -111,9 +113,9 @@ type startCall struct {
 	at      int64
 }
 
-func (s *SQL) initWrites() {
-	s.pg.writes.start = group[startCall, *Execution]{key: func(c startCall) string { return c.id }, write: s.startMany}
-	s.pg.writes.finish = group[*Execution, struct{}]{key: func(e *Execution) string { return e.ID }, write: s.finishMany}
+func (s *Store) initWrites() {
+	s.writes.start = group[startCall, *store.Execution]{key: func(c startCall) string { return c.id }, write: s.startMany}
+	s.writes.finish = group[*store.Execution, struct{}]{key: func(e *store.Execution) string { return e.ID }, write: s.finishMany}
 }
 
 // prefixed is columns with each column qualified by alias.
@@ -127,27 +129,15 @@ func prefixed(alias string) string {
 
 var startReturning = prefixed("x")
 
-// startPostgres is Start on PostgreSQL, grouped.
-func (s *SQL) startPostgres(ctx context.Context, id string, attempt int, at time.Time) (*Execution, error) {
-	e, err := s.pg.writes.start.do(ctx, startCall{id: id, attempt: attempt, at: micros(at)})
-	if err != nil {
-		return nil, err
-	}
-	if e == nil {
-		return s.Get(ctx, id) // not runnable: cancelled, or already over
-	}
-	return e, nil
-}
-
-func (s *SQL) startMany(ctx context.Context, calls []startCall) []result[*Execution] {
-	out := make([]result[*Execution], len(calls))
+func (s *Store) startMany(ctx context.Context, calls []startCall) []result[*store.Execution] {
+	out := make([]result[*store.Execution], len(calls))
 	ids := make([]string, len(calls))
 	attempts := make([]int32, len(calls))
 	ats := make([]int64, len(calls))
 	for i, c := range calls {
 		ids[i], attempts[i], ats[i] = c.id, int32(c.attempt), c.at
 	}
-	fail := func(err error) []result[*Execution] {
+	fail := func(err error) []result[*store.Execution] {
 		for i := range out {
 			out[i].err = err
 		}
@@ -162,9 +152,9 @@ func (s *SQL) startMany(ctx context.Context, calls []startCall) []result[*Execut
 		return fail(err)
 	}
 	defer rows.Close()
-	started := make(map[string]*Execution, len(calls))
+	started := make(map[string]*store.Execution, len(calls))
 	for rows.Next() {
-		e, err := scanExecution(rows)
+		e, err := sqlrow.ScanExecution(rows)
 		if err != nil {
 			return fail(err)
 		}
@@ -179,20 +169,6 @@ func (s *SQL) startMany(ctx context.Context, calls []startCall) []result[*Execut
 	return out
 }
 
-// finishPostgres is Finish on PostgreSQL, grouped.
-func (s *SQL) finishPostgres(ctx context.Context, e *Execution) error {
-	if _, err := logsJSON(e.Logs); err != nil {
-		return err
-	}
-	if _, err := s.pg.writes.finish.do(ctx, e); err != nil {
-		return err
-	}
-	if e.Status.Terminal() {
-		s.ended(e.ID)
-	}
-	return nil
-}
-
 func textOrNull(v sql.NullString) *string {
 	if !v.Valid {
 		return nil
@@ -200,7 +176,7 @@ func textOrNull(v sql.NullString) *string {
 	return &v.String
 }
 
-func (s *SQL) finishMany(ctx context.Context, execs []*Execution) []result[struct{}] {
+func (s *Store) finishMany(ctx context.Context, execs []*store.Execution) []result[struct{}] {
 	out := make([]result[struct{}], len(execs))
 	n := len(execs)
 	var (
@@ -210,10 +186,10 @@ func (s *SQL) finishMany(ctx context.Context, execs []*Execution) []result[struc
 		starts, ends        = make([]int64, n), make([]int64, n)
 	)
 	for i, e := range execs {
-		l, _ := logsJSON(e.Logs) // checked by finishPostgres
+		l, _ := sqlrow.LogsJSON(e.Logs) // checked by Finish
 		ids[i], statuses[i], errs[i] = e.ID, string(e.Status), e.Error
-		results[i], logs[i] = textOrNull(nullJSON(e.Result)), textOrNull(l)
-		attempts[i], starts[i], ends[i] = int32(e.Attempt), micros(e.StartedAt), micros(e.FinishedAt)
+		results[i], logs[i] = textOrNull(sqlrow.NullJSON(e.Result)), textOrNull(l)
+		attempts[i], starts[i], ends[i] = int32(e.Attempt), sqlrow.Micros(e.StartedAt), sqlrow.Micros(e.FinishedAt)
 	}
 	rows, err := s.db.QueryContext(ctx, `UPDATE bifrost_executions AS x
 		SET status = v.status, attempt = v.attempt, result = v.result, error = v.error, logs = v.logs,
@@ -250,12 +226,7 @@ func (s *SQL) finishMany(ctx context.Context, execs []*Execution) []result[struc
 	return out
 }
 
-// ErrStaleAttempt is Finish's answer on PostgreSQL for an attempt older than
-// the execution's current one: another worker re-ran it after this attempt's
-// worker was taken for dead, and the record keeps the later attempt.
-var ErrStaleAttempt = errors.New("store: a later attempt of this execution has started")
-
-func (s *SQL) whyNotFinished(ctx context.Context, execs []*Execution, found map[string]bool, out []result[struct{}]) error {
+func (s *Store) whyNotFinished(ctx context.Context, execs []*store.Execution, found map[string]bool, out []result[struct{}]) error {
 	var missing []string
 	for _, e := range execs {
 		if !found[e.ID] {
@@ -282,16 +253,16 @@ func (s *SQL) whyNotFinished(ctx context.Context, execs []*Execution, found map[
 		switch {
 		case found[e.ID]:
 		case exists[e.ID]:
-			out[i].err = ErrStaleAttempt
+			out[i].err = store.ErrStaleAttempt
 		default:
-			out[i].err = ErrNotFound
+			out[i].err = store.ErrNotFound
 		}
 	}
 	return nil
 }
 
 // insertMany inserts accepted executions in one statement (PostgreSQL).
-func (s *SQL) insertMany(ctx context.Context, tx *sql.Tx, execs []*Execution) error {
+func insertMany(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error {
 	n := len(execs)
 	var (
 		ids, workflows, modes, statuses = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -301,16 +272,16 @@ func (s *SQL) insertMany(ctx context.Context, tx *sql.Tx, execs []*Execution) er
 		jobs, created, started, ended   = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	)
 	for i, e := range execs {
-		l, err := logsJSON(e.Logs)
+		l, err := sqlrow.LogsJSON(e.Logs)
 		if err != nil {
 			return fmt.Errorf("accept %s: %w", e.ID, err)
 		}
 		ids[i], workflows[i], modes[i], statuses[i] = e.ID, e.Workflow, e.Mode, string(e.Status)
 		errs[i], credentials[i] = e.Error, e.Credential
-		inputs[i], results[i], logs[i] = textOrNull(nullJSON(e.Input)), textOrNull(nullJSON(e.Result)), textOrNull(l)
-		keys[i] = textOrNull(nullString(e.IdempotencyKey))
+		inputs[i], results[i], logs[i] = textOrNull(sqlrow.NullJSON(e.Input)), textOrNull(sqlrow.NullJSON(e.Result)), textOrNull(l)
+		keys[i] = textOrNull(sqlrow.NullString(e.IdempotencyKey))
 		attempts[i] = int32(e.Attempt)
-		jobs[i], created[i], started[i], ended[i] = e.JobID, micros(e.CreatedAt), micros(e.StartedAt), micros(e.FinishedAt)
+		jobs[i], created[i], started[i], ended[i] = e.JobID, sqlrow.Micros(e.CreatedAt), sqlrow.Micros(e.StartedAt), sqlrow.Micros(e.FinishedAt)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO bifrost_executions (`+columns+`)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],

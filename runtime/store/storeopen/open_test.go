@@ -1,4 +1,4 @@
-package store_test
+package storeopen_test
 
 import (
 	"context"
@@ -13,28 +13,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
-	"github.com/bifrost-go/bifrost/runtime/store/storetest"
+	"github.com/bifrost-go/bifrost/runtime/store/sqlite"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
-
-func TestSQLite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "bifrost.db"))
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		return s
-	})
-}
-
-func open(t *testing.T, dsn string) *store.SQL {
-	t.Helper()
-	s, err := store.Open(t.Context(), dsn)
-	if err != nil {
-		t.Fatalf("Open(%q): %v", dsn, err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 func record(t *testing.T, s store.Store) string {
 	t.Helper()
@@ -47,6 +28,21 @@ func record(t *testing.T, s store.Store) string {
 		t.Fatalf("Record: %v", err)
 	}
 	return e.ID
+}
+
+// open opens a store through storeopen, as the commands do.
+func open(t *testing.T, dsn string) *sqlite.Store {
+	t.Helper()
+	st, err := storeopen.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", dsn, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, ok := st.(*sqlite.Store)
+	if !ok {
+		t.Fatalf("Open(%q) = %T, want a SQLite store", dsn, st)
+	}
+	return s
 }
 
 func TestOpenDSN(t *testing.T) {
@@ -68,9 +64,6 @@ func TestOpenDSN(t *testing.T) {
 				}
 			}
 			s := open(t, tc.dsn)
-			if s.Kind() != "sqlite" {
-				t.Errorf("Kind = %q, want sqlite", s.Kind())
-			}
 			id := record(t, s)
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
@@ -96,69 +89,6 @@ func TestOpenDefault(t *testing.T) {
 	}
 }
 
-func TestWALAndBusyTimeout(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "bifrost.db"))
-	// Pragmas are per connection: hold several at once to see more than one.
-	ctx := t.Context()
-	for i := range 3 {
-		conn, err := s.DB().Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		var mode string
-		var timeout int
-		if err := conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&timeout); err != nil {
-			t.Fatal(err)
-		}
-		if mode != "wal" {
-			t.Errorf("connection %d: journal_mode = %q, want wal", i, mode)
-		}
-		if timeout < 1000 {
-			t.Errorf("connection %d: busy_timeout = %d ms, want a few seconds", i, timeout)
-		}
-	}
-}
-
-func TestMigrationsIdempotent(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "bifrost.db")
-	first := open(t, path)
-	id := record(t, first)
-	count := func(s store.Store) int {
-		t.Helper()
-		var n int
-		if err := s.DB().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM bifrost_migrations`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	applied := count(first)
-	if applied == 0 {
-		t.Fatal("no migration recorded")
-	}
-	// A second Open while the first is still open, then one after it closed.
-	second := open(t, path)
-	if err := first.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := second.Close(); err != nil {
-		t.Fatal(err)
-	}
-	third := open(t, "sqlite:"+path)
-	if n := count(third); n != applied {
-		t.Errorf("%d migrations recorded after reopening, want %d", n, applied)
-	}
-	if _, err := third.Get(t.Context(), id); err != nil {
-		t.Errorf("Get after reopening: %v", err)
-	}
-	if err := third.Migrate(t.Context()); err != nil {
-		t.Errorf("Migrate again: %v", err)
-	}
-}
-
 func TestOpenRefusesPostgresWithoutThePassword(t *testing.T) {
 	const password = "s3cr3t-Pa55"
 	dir := t.TempDir()
@@ -170,7 +100,7 @@ func TestOpenRefusesPostgresWithoutThePassword(t *testing.T) {
 		"postgres://db.example/bifrost?user=bifrost&password=" + password,
 		"postgres://db.example/bifrost?sslmode=require&password=" + password + "&application_name=bifrost",
 	} {
-		s, err := store.Open(context.Background(), dsn)
+		s, err := storeopen.Open(context.Background(), dsn)
 		if err == nil {
 			s.Close()
 			t.Errorf("Open(postgres DSN) succeeded, want it refused")

@@ -1,4 +1,4 @@
-package store_test
+package postgres_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/postgres"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 )
 
@@ -24,16 +25,13 @@ import (
 
 func TestPostgres(t *testing.T) {
 	storetest.PostgresURL(t) // skip early, once, without the variable
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := store.Open(t.Context(), storetest.PostgresURL(t))
+	storetest.Run(t, storetest.Driver{Shared: true, Open: func(t *testing.T) (store.Store, *sql.DB) {
+		s, err := postgres.Open(t.Context(), storetest.PostgresURL(t))
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
-		if s.Kind() != "postgres" {
-			t.Fatalf("Kind = %q, want postgres", s.Kind())
-		}
-		return s
-	})
+		return s, s.DB()
+	}})
 }
 
 // TestPostgresConcurrentMigrations: replicas starting together on an empty
@@ -43,10 +41,10 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 	dsn := storetest.PostgresURL(t)
 	const replicas = 8
 	var wg sync.WaitGroup
-	stores := make([]*store.SQL, replicas)
+	stores := make([]*postgres.Store, replicas)
 	errs := make([]error, replicas)
 	for i := range replicas {
-		wg.Go(func() { stores[i], errs[i] = store.Open(t.Context(), dsn) })
+		wg.Go(func() { stores[i], errs[i] = postgres.Open(t.Context(), dsn) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -258,12 +256,12 @@ func TestPostgresPoolSize(t *testing.T) {
 		t.Errorf("MaxOpenConnections = %d, want 3", n)
 	}
 	record(t, s)
-	if _, err := store.Open(t.Context(), dsn+sep+"pool_max_conns=zero"); err == nil || !strings.Contains(err.Error(), "pool_max_conns") {
+	if _, err := postgres.Open(t.Context(), dsn+sep+"pool_max_conns=zero"); err == nil || !strings.Contains(err.Error(), "pool_max_conns") {
 		t.Errorf("Open with pool_max_conns=zero: %v; want it refused", err)
 	}
 	def := open(t, dsn)
-	if n := def.DB().Stats().MaxOpenConnections; n != store.DefaultPoolSize {
-		t.Errorf("MaxOpenConnections = %d, want %d", n, store.DefaultPoolSize)
+	if n := def.DB().Stats().MaxOpenConnections; n != postgres.DefaultPoolSize {
+		t.Errorf("MaxOpenConnections = %d, want %d", n, postgres.DefaultPoolSize)
 	}
 }
 
@@ -273,7 +271,7 @@ func TestPostgresUnreachable(t *testing.T) {
 	const password = "s3cr3t-Pa55"
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	s, err := store.Open(ctx, "postgres://bifrost:"+password+"@127.0.0.1:1/bifrost?connect_timeout=2")
+	s, err := postgres.Open(ctx, "postgres://bifrost:"+password+"@127.0.0.1:1/bifrost?connect_timeout=2")
 	if err == nil {
 		s.Close()
 		t.Fatal("Open of a closed port succeeded")
@@ -321,4 +319,27 @@ func TestPostgresStaleAttempt(t *testing.T) {
 	if err := s.Finish(t.Context(), &unknown); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Finish of an unknown id: %v; want ErrNotFound", err)
 	}
+}
+
+func open(t *testing.T, dsn string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func record(t *testing.T, s store.Store) string {
+	t.Helper()
+	now := time.Now()
+	e := &store.Execution{
+		ID: uuid.Must(uuid.NewV7()).String(), Workflow: "orders", Mode: "sync", Status: store.Succeeded, Attempt: 1,
+		Input: json.RawMessage(`{}`), Result: json.RawMessage(`1`), CreatedAt: now, StartedAt: now, FinishedAt: now,
+	}
+	if err := s.Record(t.Context(), []*store.Execution{e}); err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	return e.ID
 }
