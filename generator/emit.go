@@ -722,12 +722,12 @@ func (e *emitter) structCode(s *Struct) *structCode {
 		if f.Required {
 			sc.checks = append(sc.checks, jen.Qual(bindPath, "RequireAt").Call(jen.Id("errs"), present.Clone(), jen.Id("at"), jen.Lit(f.Name)))
 		}
-		rules = append(rules, e.rules(f, jen.Id("v").Dot(strings.Join(f.GoPath, ".")), present.Clone(), jen.Id("at"))...)
+		// A member of the wrong kind is reported as such, not by its rules
+		// too: they would see the zero value encoding/json left.
+		wellTyped := present.Clone().Op("&&").Id("errs").Dot("Valid").Call(jen.Id("at"), jen.Lit(f.Name))
+		rules = append(rules, e.rules(f, jen.Id("v").Dot(strings.Join(f.GoPath, ".")), wellTyped, jen.Id("at"))...)
 	}
-	if len(rules) > 0 {
-		sc.checks = append(sc.checks, jen.If(jen.Id("errs").Dot("Partial").Call()).Block(jen.Return()))
-		sc.checks = append(sc.checks, rules...)
-	}
+	sc.checks = append(sc.checks, rules...)
 	return sc
 }
 

@@ -19,6 +19,8 @@ import (
 type FieldErrors struct {
 	list    []bifrost.FieldError
 	partial bool
+	body    []byte // the JSON body, to list errors in document order
+	stopped string // where encoding/json stopped on a value it could not store
 }
 
 // Partial reports that encoding/json stopped at a value it could not store:
@@ -36,6 +38,26 @@ func (e *FieldErrors) AddAt(at *Path, key, message string) {
 	e.Add(at.String()+"."+key, message)
 }
 
+// Valid reports whether nothing was recorded for the member key of at, nor
+// did encoding/json stop there: only then are the member's rules checked, so
+// a value of the wrong kind is reported once, as such, and the rules of
+// every other member are still checked (SPEC §8: one 400 lists them all).
+func (e *FieldErrors) Valid(at *Path, key string) bool {
+	if len(e.list) == 0 && e.stopped == "" {
+		return true
+	}
+	loc := at.String() + "." + key
+	if loc == e.stopped {
+		return false
+	}
+	for _, fe := range e.list {
+		if fe.Location == loc {
+			return false
+		}
+	}
+	return true
+}
+
 // Len is the number of errors recorded.
 func (e *FieldErrors) Len() int { return len(e.list) }
 
@@ -44,6 +66,7 @@ func (e *FieldErrors) Err() error {
 	if len(e.list) == 0 {
 		return nil
 	}
+	e.sortByDocument()
 	first := e.list[0]
 	detail := first.Location + ": " + first.Message
 	if n := len(e.list) - 1; n > 0 {
@@ -293,13 +316,17 @@ func RequireAt(errs *FieldErrors, present bool, at *Path, key string) {
 func UnmarshalBody(in *Input, errs *FieldErrors, dst any) (ok bool, valueErr error) {
 	err := json.Unmarshal(in.Body(), dst)
 	if err == nil {
+		errs.body = in.Body()
 		return true, nil
 	}
 	if _, syntax := errors.AsType[*json.SyntaxError](err); syntax {
 		errs.Add("body", "malformed JSON: "+trimJSONError(err))
 		return false, nil
 	}
-	errs.partial = true
+	errs.partial, errs.body = true, in.Body()
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+		errs.stopped = "body." + te.Field
+	}
 	return true, err
 }
 
