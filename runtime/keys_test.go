@@ -157,6 +157,9 @@ func TestKeysCreateUsageErrors(t *testing.T) {
 
 func TestKeysList(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "bifrost.db")
+	if code, _, _ := keysCLI(t, "migrate", "--db", db); code != 0 { // an empty store
+		t.Fatal("migrate failed")
+	}
 	code, out, errOut := keysCLI(t, "keys", "list", "--db", db)
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "ID") {
 		t.Fatalf("list of no keys: exit %d %q %q; want only the header", code, out, errOut)

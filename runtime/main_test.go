@@ -248,3 +248,39 @@ func TestServeAddrFromEnv(t *testing.T) {
 		t.Errorf("exit %d, output %q: want serve to use BIFROST_ADDR", code, out.String())
 	}
 }
+
+// TestMissingDatabase: a command that reads the store, run where the
+// database is not, says which absolute path it looked at and how to point
+// elsewhere, and creates nothing; serve logs the absolute path it opened.
+func TestMissingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("BIFROST_DB", "")
+	want := filepath.Join(dir, "bifrost.db")
+	for _, args := range [][]string{{"keys", "list"}, {"executions", "list"}, {"config", "list"}, {"executions", "get", "x"}, {"keys", "revoke", "x"}} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"app"}, args...), &out, &errOut, nil)
+		if code != 1 || !strings.Contains(errOut.String(), "no database at "+want) || !strings.Contains(errOut.String(), "--db") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 naming %s and --db", args, code, errOut.String(), want)
+		}
+	}
+	if _, err := os.Stat(want); !os.IsNotExist(err) {
+		t.Fatalf("a read-only command created %s (%v)", want, err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"app", "serve", "--addr", "127.0.0.1:0", "--db", "sub/app.db"}, &out, &errOut, nil)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(errOut.String(), `"listening"`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if !strings.Contains(errOut.String(), `"db":"sqlite:`+filepath.Join(dir, "sub", "app.db")+`"`) {
+		t.Errorf("serve did not log the absolute path of its database:\n%s", errOut.String())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -71,14 +72,38 @@ func (e usageError) Unwrap() error { return e.err }
 // the store.
 type dbFlag struct{ dsn string }
 
-// open opens the store --db names.
+// open opens the store --db names, creating a SQLite file that is not there.
 func (f *dbFlag) open(ctx context.Context) (store.Store, error) {
 	return storeopen.Open(ctx, f.dsn)
 }
 
-// with opens the store, runs do, and closes the store.
+// existing is open for a command that works on what a store holds: a SQLite
+// file that is not there is an error naming the absolute path looked at,
+// where opening would create an empty database and show nothing.
+func (f *dbFlag) existing(ctx context.Context) (store.Store, error) {
+	if path, ok := storeopen.SQLitePath(f.dsn); ok {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			abs, _ := filepath.Abs(path)
+			return nil, fmt.Errorf("no database at %s: point --db (or BIFROST_DB) at the one serve uses, "+
+				"e.g. --db /srv/app/bifrost.db or --db postgres://...", abs)
+		}
+	}
+	return f.open(ctx)
+}
+
+// with opens the existing store, runs do, and closes the store.
 func (f *dbFlag) with(cmd *cobra.Command, do func(ctx context.Context, st store.Store) error) error {
-	st, err := f.open(cmd.Context())
+	return f.run(cmd, f.existing, do)
+}
+
+// withNew is with for a command that may start a store: keys create,
+// config set, migrate, worker.
+func (f *dbFlag) withNew(cmd *cobra.Command, do func(ctx context.Context, st store.Store) error) error {
+	return f.run(cmd, f.open, do)
+}
+
+func (f *dbFlag) run(cmd *cobra.Command, open func(context.Context) (store.Store, error), do func(ctx context.Context, st store.Store) error) error {
+	st, err := open(cmd.Context())
 	if err != nil {
 		return err
 	}

@@ -25,13 +25,17 @@ func configCommand(db *dbFlag) *cobra.Command {
 }
 
 // withKeys opens the store and reads the encryption keys of
-// BIFROST_ENCRYPTION_KEY for do.
-func withKeys(cmd *cobra.Command, db *dbFlag, do func(ctx context.Context, st store.Store, keys *secret.Keyring) error) error {
+// BIFROST_ENCRYPTION_KEY for do; create says the store may be started.
+func withKeys(cmd *cobra.Command, db *dbFlag, create bool, do func(ctx context.Context, st store.Store, keys *secret.Keyring) error) error {
 	keys, err := secret.FromEnv()
 	if err != nil {
 		return err
 	}
-	return db.with(cmd, func(ctx context.Context, st store.Store) error { return do(ctx, st, keys) })
+	open := db.existing
+	if create {
+		open = db.open
+	}
+	return db.run(cmd, open, func(ctx context.Context, st store.Store) error { return do(ctx, st, keys) })
 }
 
 func configSet(db *dbFlag) *cobra.Command {
@@ -41,7 +45,7 @@ func configSet(db *dbFlag) *cobra.Command {
 		Short: "Set a value; --secret encrypts it with BIFROST_ENCRYPTION_KEY",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withKeys(cmd, db, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
+			return withKeys(cmd, db, true, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
 				v := &store.ConfigValue{Name: args[0], Value: args[1], Secret: isSecret, UpdatedAt: time.Now().UTC()}
 				if isSecret {
 					ct, id, err := keys.Encrypt(v.Name, v.Value)
@@ -72,7 +76,7 @@ func configGet(db *dbFlag) *cobra.Command {
 		Short: "Print a value (a secret is masked unless --reveal)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withKeys(cmd, db, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
+			return withKeys(cmd, db, false, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
 				v, err := st.GetConfig(ctx, args[0])
 				if err != nil {
 					return fmt.Errorf("config %s: %w", args[0], err)
@@ -146,7 +150,7 @@ func configRotateKey(db *dbFlag) *cobra.Command {
 			"run rotate-key; then drop the old key.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withKeys(cmd, db, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
+			return withKeys(cmd, db, false, func(ctx context.Context, st store.Store, keys *secret.Keyring) error {
 				n, err := reencrypt(ctx, st, keys)
 				if err != nil {
 					return err

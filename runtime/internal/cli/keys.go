@@ -36,7 +36,7 @@ func keysCreate(app App, db *dbFlag) *cobra.Command {
 			if err := knownWorkflows(app, scope); err != nil {
 				return usageError{err}
 			}
-			return db.with(cmd, func(ctx context.Context, st store.Store) error {
+			return db.withNew(cmd, func(ctx context.Context, st store.Store) error {
 				k, key, err := auth.CreateKey(ctx, st, scope, ttl, description)
 				if err != nil {
 					return err

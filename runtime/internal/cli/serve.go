@@ -12,6 +12,7 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 // defaultWorkers is --workers when neither the flag nor BIFROST_WORKERS says.
@@ -36,7 +37,9 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 			if err := firstKey(cmd.Context(), st, cmd.OutOrStdout(), os.Getenv("BIFROST_API_KEY")); err != nil {
 				return err
 			}
-			return app.Serve(cmd.Context(), st, addr, workers, jsonLog(cmd))
+			log := jsonLog(cmd)
+			log.Info("store opened", "db", storeopen.Describe(db.dsn))
+			return app.Serve(cmd.Context(), st, addr, workers, log)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", envOr("BIFROST_ADDR", "127.0.0.1:8080"), "address to listen on (port 0: any free port) (env BIFROST_ADDR)")
@@ -56,8 +59,10 @@ func workerCommand(app App, db *dbFlag) *cobra.Command {
 			if workers < 1 {
 				return usageError{fmt.Errorf("--workers must be at least 1")}
 			}
-			return db.with(cmd, func(ctx context.Context, st store.Store) error {
-				return app.Work(ctx, st, workers, jsonLog(cmd))
+			return db.withNew(cmd, func(ctx context.Context, st store.Store) error {
+				log := jsonLog(cmd)
+				log.Info("store opened", "db", storeopen.Describe(db.dsn))
+				return app.Work(ctx, st, workers, log)
 			})
 		},
 	}
@@ -82,7 +87,7 @@ func migrateCommand(db *dbFlag) *cobra.Command {
 		Short: "Create or update the store's tables",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return db.with(cmd, func(ctx context.Context, st store.Store) error { // opening migrates the store
+			return db.withNew(cmd, func(ctx context.Context, st store.Store) error { // opening migrates the store
 				if err := st.MigrateQueue(ctx, slog.New(slog.DiscardHandler)); err != nil {
 					return err
 				}

@@ -4,6 +4,8 @@ package storeopen
 
 import (
 	"context"
+	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
@@ -28,7 +30,8 @@ func Open(ctx context.Context, dsn string) (store.Store, error) {
 		}
 		return s, nil
 	}
-	s, err := sqlite.Open(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:"))
+	path, _ := SQLitePath(dsn)
+	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -38,4 +41,32 @@ func Open(ctx context.Context, dsn string) (store.Store, error) {
 // IsPostgres reports whether dsn names a PostgreSQL store.
 func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// SQLitePath is the file a SQLite dsn names, as given (relative to the
+// working directory), and false for a PostgreSQL dsn.
+func SQLitePath(dsn string) (string, bool) {
+	if dsn == "" {
+		dsn = store.DefaultDB
+	}
+	if IsPostgres(dsn) {
+		return "", false
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:"), true
+}
+
+// Describe names the database dsn opens for a log line: the absolute path
+// of a SQLite file, or a PostgreSQL URL without its password.
+func Describe(dsn string) string {
+	if path, ok := SQLitePath(dsn); ok {
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		return "sqlite:" + path
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres (unparsable URL)"
+	}
+	return u.Redacted()
 }
