@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -144,12 +145,12 @@ func TestWorkflowsCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME METHODS MODE PUBLIC ENDPOINT FUNC" {
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME METHODS MODE ACCESS VERIFY RATE TIMEOUT ENDPOINT FUNC" {
 		t.Errorf("header %q", lines[0])
 	}
 	want := map[string]string{
-		"hello":      "hello GET,POST sync yes /api/endpoints/hello example.com/app.Hello",
-		"background": "background - sync no - Background",
+		"hello":      "hello GET,POST sync public - - 1m0s /api/endpoints/hello example.com/app.Hello",
+		"background": "background - sync - - - 0s - Background",
 	}
 	found := 0
 	for _, line := range lines[1:] {
@@ -166,6 +167,25 @@ func TestWorkflowsCommand(t *testing.T) {
 	}
 	if !slices.IsSortedFunc(lines[1:], func(a, b string) int { return strings.Compare(strings.Fields(a)[0], strings.Fields(b)[0]) }) {
 		t.Errorf("rows not sorted by name:\n%s", out.String())
+	}
+
+	out.Reset()
+	if code := run(context.Background(), []string{"app", "workflows", "--format", "json"}, &out, &errOut, testWorkflows()); code != 0 {
+		t.Fatalf("--format json: exit %d: %s", code, errOut.String())
+	}
+	var listed []struct {
+		Name    string   `json:"name"`
+		Methods []string `json:"methods"`
+		Public  bool     `json:"public"`
+		Mode    string   `json:"mode"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &listed); err != nil || len(listed) != len(testWorkflows()) {
+		t.Fatalf("--format json: %v\n%s", err, out.String())
+	}
+	for _, w := range listed {
+		if w.Name == "hello" && (!w.Public || w.Mode != "sync" || len(w.Methods) != 2) {
+			t.Errorf("hello as JSON: %+v", w)
+		}
 	}
 }
 

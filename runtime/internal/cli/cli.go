@@ -113,8 +113,10 @@ func (f *dbFlag) run(cmd *cobra.Command, open func(context.Context) (store.Store
 
 func newRoot(name string, app App) *cobra.Command {
 	root := &cobra.Command{
-		Use:                        name,
-		Short:                      "Serve and manage this binary's workflows",
+		Use:   name,
+		Short: "Serve and manage this binary's workflows",
+		Long: "Serve and manage this binary's workflows.\n\n" +
+			"Shell completion: source <(app completion bash), or zsh, fish, powershell (app completion --help).",
 		SilenceErrors:              true,
 		SilenceUsage:               true,
 		Args:                       cobra.ArbitraryArgs,
@@ -135,7 +137,18 @@ func newRoot(name string, app App) *cobra.Command {
 		workflowsCommand(app),
 		openAPICommand(app),
 	)
+	nameExamples(root, name)
 	return root
+}
+
+// nameExamples writes the binary's own name into every command's examples,
+// written with "app", so they can be pasted as they are.
+func nameExamples(cmd *cobra.Command, name string) {
+	cmd.Example = strings.ReplaceAll(cmd.Example, "app ", name+" ")
+	cmd.Long = strings.ReplaceAll(cmd.Long, "app ", name+" ")
+	for _, sub := range cmd.Commands() {
+		nameExamples(sub, name)
+	}
 }
 
 // unknownCommand answers the root called with no command (help) or an

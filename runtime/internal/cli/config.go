@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,7 +40,9 @@ func withKeys(cmd *cobra.Command, db *dbFlag, create bool, do func(ctx context.C
 func configSet(db *dbFlag) *cobra.Command {
 	var isSecret bool
 	cmd := &cobra.Command{
-		Use:   "set KEY VALUE",
+		Use: "set KEY VALUE",
+		Example: `  app config set api_url https://api.example.com
+  BIFROST_ENCRYPTION_KEY=$(openssl rand -base64 32) app config set github_webhook_secret '...' --secret`,
 		Short: "Set a value; --secret encrypts it with BIFROST_ENCRYPTION_KEY",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -72,7 +73,9 @@ func configSet(db *dbFlag) *cobra.Command {
 func configGet(db *dbFlag) *cobra.Command {
 	var reveal bool
 	cmd := &cobra.Command{
-		Use:   "get KEY",
+		Use: "get KEY",
+		Example: `  app config get api_url
+  app config get github_webhook_secret --reveal`,
 		Short: "Print a value (a secret is masked unless --reveal)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -100,36 +103,41 @@ func configGet(db *dbFlag) *cobra.Command {
 }
 
 func configList(db *dbFlag) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
-		Short: "List the values (secrets masked)",
-		Args:  noArgs,
+	var format string
+	cmd := &cobra.Command{
+		Use:     "list",
+		Example: `  app config list`,
+		Short:   "List the values (secrets masked)",
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return db.with(cmd, func(ctx context.Context, st store.Store) error {
 				values, err := st.ListConfig(ctx)
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "KEY\tVALUE\tSECRET\tUPDATED")
+				l := listing{header: []string{"KEY", "VALUE", "SECRET", "UPDATED"}}
 				for _, v := range values {
 					value, kind := v.Value, "no"
 					if v.Secret {
 						value, kind = masked, "yes (key "+v.KeyID+")"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Name, value, kind, day(v.UpdatedAt))
+					l.add(map[string]any{"key": v.Name, "value": value, "secret": v.Secret, "updated_at": stamp(v.UpdatedAt)},
+						v.Name, value, kind, day(v.UpdatedAt))
 				}
-				return tw.Flush()
+				return l.print(cmd.OutOrStdout(), format)
 			})
 		},
 	}
+	formatFlag(cmd, &format)
+	return cmd
 }
 
 func configDelete(db *dbFlag) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete KEY",
-		Short: "Delete a value",
-		Args:  exactArgs(1),
+		Use:     "delete KEY",
+		Example: `  app config delete api_url`,
+		Short:   "Delete a value",
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return db.with(cmd, func(ctx context.Context, st store.Store) error {
 				if err := st.DeleteConfig(ctx, args[0]); err != nil {
@@ -144,8 +152,9 @@ func configDelete(db *dbFlag) *cobra.Command {
 
 func configRotateKey(db *dbFlag) *cobra.Command {
 	return &cobra.Command{
-		Use:   "rotate-key",
-		Short: "Re-encrypt every secret with the first key of BIFROST_ENCRYPTION_KEY",
+		Use:     "rotate-key",
+		Example: `  BIFROST_ENCRYPTION_KEY="$NEW,$OLD" app config rotate-key`,
+		Short:   "Re-encrypt every secret with the first key of BIFROST_ENCRYPTION_KEY",
 		Long: "Put the new key first in BIFROST_ENCRYPTION_KEY and the old one after it, comma-separated;\n" +
 			"run rotate-key; then drop the old key.",
 		Args: noArgs,

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,9 +22,11 @@ func executionsCommand(app App, db *dbFlag) *cobra.Command {
 
 func executionsList(db *dbFlag) *cobra.Command {
 	var f store.Filter
-	var status string
+	var status, format string
 	cmd := &cobra.Command{
-		Use:   "list",
+		Use: "list",
+		Example: `  app executions list --status failed --limit 20
+  app executions list --workflow charge_card --cursor 0190a0b2-...`,
 		Short: "List executions, newest first",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -37,7 +39,7 @@ func executionsList(db *dbFlag) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printExecutions(cmd.OutOrStdout(), page, next)
+				return executionListing(page, next).print(cmd.OutOrStdout(), format)
 			})
 		},
 	}
@@ -45,33 +47,33 @@ func executionsList(db *dbFlag) *cobra.Command {
 	cmd.Flags().StringVar(&status, "status", "", "only executions in this status")
 	cmd.Flags().IntVar(&f.Limit, "limit", 50, "executions per page (at most 500)")
 	cmd.Flags().StringVar(&f.Cursor, "cursor", "", "the next page's cursor")
+	formatFlag(cmd, &format)
 	return cmd
 }
 
-// printExecutions writes a page of executions as a table, and the cursor of
-// the next page when there is one.
-func printExecutions(out io.Writer, page []*store.Execution, next string) error {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tWORKFLOW\tMODE\tSTATUS\tATTEMPT\tCREATED\tDURATION")
+// executionListing is a page of executions, and the cursor of the next
+// page when there is one.
+func executionListing(page []*store.Execution, next string) *listing {
+	l := &listing{header: []string{"ID", "WORKFLOW", "MODE", "STATUS", "ATTEMPT", "CREATED", "DURATION"}, next: next}
 	for _, e := range page {
-		duration := "-"
+		duration, ms := "-", any(nil)
 		if !e.StartedAt.IsZero() && !e.FinishedAt.IsZero() {
-			duration = e.FinishedAt.Sub(e.StartedAt).Round(time.Millisecond).String()
+			d := e.FinishedAt.Sub(e.StartedAt)
+			duration, ms = d.Round(time.Millisecond).String(), d.Milliseconds()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.ID, e.Workflow, e.Mode, e.Status, e.Attempt,
-			e.CreatedAt.Format(time.RFC3339), duration)
+		item := map[string]any{"id": e.ID, "workflow": e.Workflow, "mode": e.Mode, "status": e.Status, "attempt": e.Attempt,
+			"created_at": stamp(e.CreatedAt), "duration_ms": ms}
+		l.add(item, e.ID, e.Workflow, e.Mode, string(e.Status), strconv.Itoa(e.Attempt), e.CreatedAt.Format(time.RFC3339), duration)
 	}
-	if next != "" {
-		fmt.Fprintf(tw, "next page: --cursor %s\n", next)
-	}
-	return tw.Flush()
+	return l
 }
 
 func executionsGet(app App, db *dbFlag) *cobra.Command {
 	return &cobra.Command{
-		Use:   "get ID",
-		Short: "Show one execution as JSON",
-		Args:  exactArgs(1),
+		Use:     "get ID",
+		Example: `  app executions get 0190a0b2-7c1e-7d3a-9f00-1b2c3d4e5f60 | jq .error`,
+		Short:   "Show one execution as JSON",
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return db.with(cmd, func(ctx context.Context, st store.Store) error {
 				e, err := st.Get(ctx, args[0])
@@ -86,9 +88,10 @@ func executionsGet(app App, db *dbFlag) *cobra.Command {
 
 func executionsCancel(app App, db *dbFlag) *cobra.Command {
 	return &cobra.Command{
-		Use:   "cancel ID",
-		Short: "Cancel a pending execution, or ask a running one to stop",
-		Args:  exactArgs(1),
+		Use:     "cancel ID",
+		Example: `  app executions cancel 0190a0b2-7c1e-7d3a-9f00-1b2c3d4e5f60`,
+		Short:   "Cancel a pending execution, or ask a running one to stop",
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return db.with(cmd, func(ctx context.Context, st store.Store) error {
 				e, err := app.Cancel(ctx, st, args[0])

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,7 +24,9 @@ func keysCreate(app App, db *dbFlag) *cobra.Command {
 	var scope []string
 	var expires, description string
 	cmd := &cobra.Command{
-		Use:   "create",
+		Use: "create",
+		Example: `  KEY=$(app keys create --description "CI")                  # a global key
+  app keys create --workflow charge_card --expires 90d       # scoped, expiring`,
 		Short: "Create a key and print it (once) on stdout",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -88,34 +89,40 @@ func parseExpiry(s string) (time.Duration, error) {
 }
 
 func keysList(db *dbFlag) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
-		Short: "List keys (never their secrets)",
-		Args:  noArgs,
+	var format string
+	cmd := &cobra.Command{
+		Use:     "list",
+		Example: `  app keys list`,
+		Short:   "List keys (never their secrets)",
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return db.with(cmd, func(ctx context.Context, st store.Store) error {
 				keys, err := st.ListKeys(ctx)
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSCOPE\tSTATUS\tCREATED\tEXPIRES\tLAST USED\tDESCRIPTION")
+				l := listing{header: []string{"ID", "SCOPE", "STATUS", "CREATED", "EXPIRES", "LAST USED", "DESCRIPTION"}}
 				now := time.Now()
 				for _, k := range keys {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, keyScope(k), keyStatus(k, now),
-						day(k.CreatedAt), day(k.ExpiresAt), day(k.LastUsedAt), k.Description)
+					item := map[string]any{"id": k.ID, "workflows": k.Workflows, "status": keyStatus(k, now),
+						"created_at": stamp(k.CreatedAt), "expires_at": stamp(k.ExpiresAt), "last_used_at": stamp(k.LastUsedAt),
+						"description": k.Description}
+					l.add(item, k.ID, keyScope(k), keyStatus(k, now), day(k.CreatedAt), day(k.ExpiresAt), day(k.LastUsedAt), k.Description)
 				}
-				return tw.Flush()
+				return l.print(cmd.OutOrStdout(), format)
 			})
 		},
 	}
+	formatFlag(cmd, &format)
+	return cmd
 }
 
 func keysRevoke(db *dbFlag) *cobra.Command {
 	return &cobra.Command{
-		Use:   "revoke KEY_ID",
-		Short: "Revoke a key: every replica refuses it within seconds",
-		Args:  exactArgs(1),
+		Use:     "revoke KEY_ID",
+		Example: `  app keys revoke 3kq7vx2mpa     # or paste the whole bf_..._... key`,
+		Short:   "Revoke a key: every replica refuses it within seconds",
+		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
 			if kid, _, err := auth.ParseKey(id); err == nil {
@@ -147,6 +154,14 @@ func keyStatus(k *store.Key, now time.Time) string {
 		return "expired"
 	}
 	return "live"
+}
+
+// stamp is a time for JSON output: RFC 3339 in UTC, or nil when unset.
+func stamp(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func day(t time.Time) string {

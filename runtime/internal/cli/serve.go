@@ -22,7 +22,10 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 	var addr string
 	var workers int
 	cmd := &cobra.Command{
-		Use:   "serve",
+		Use: "serve",
+		Example: `  app serve                                     # 127.0.0.1:8080, ./bifrost.db
+  app serve --addr :8080 --db postgres://app@db/app --workers 16
+  BIFROST_DB=/srv/app/bifrost.db app serve`,
 		Short: "Serve the workflows over HTTP, and run async executions, until SIGINT or SIGTERM",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,7 +55,9 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 func workerCommand(app App, db *dbFlag) *cobra.Command {
 	var workers int
 	cmd := &cobra.Command{
-		Use:   "worker",
+		Use: "worker",
+		Example: `  app serve --workers 0 --db postgres://app@db/app &   # HTTP only
+  app worker --workers 32 --db postgres://app@db/app    # executions only`,
 		Short: "Run async executions from the store's queue until SIGINT or SIGTERM",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -83,9 +88,10 @@ func workersFlag(cmd *cobra.Command, workers *int) {
 // migrateCommand brings the store's schema (and the queue's) up to date.
 func migrateCommand(db *dbFlag) *cobra.Command {
 	return &cobra.Command{
-		Use:   "migrate",
-		Short: "Create or update the store's tables",
-		Args:  noArgs,
+		Use:     "migrate",
+		Example: `  app migrate --db postgres://app@db/app   # before rolling out a new version`,
+		Short:   "Create or update the store's tables",
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return db.withNew(cmd, func(ctx context.Context, st store.Store) error { // opening migrates the store
 				if err := st.MigrateQueue(ctx, slog.New(slog.DiscardHandler)); err != nil {

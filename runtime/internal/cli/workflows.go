@@ -3,10 +3,9 @@ package cli
 import (
 	"cmp"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,48 +17,66 @@ import (
 const endpointPrefix = "/api/endpoints/"
 
 func workflowsCommand(app App) *cobra.Command {
-	return &cobra.Command{
-		Use:   "workflows",
-		Short: "List the workflows of this binary",
+	var format string
+	cmd := &cobra.Command{
+		Use: "workflows",
+		Example: `  app workflows
+  app workflows --format json | jq '.[] | select(.public)'`,
+		Short: "List the workflows of this binary and every option they were given",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := app.Check(); err != nil {
 				return err
 			}
-			return printWorkflows(cmd.OutOrStdout(), app.Specs())
+			return workflowListing(app.Specs()).print(cmd.OutOrStdout(), format)
 		},
 	}
+	formatFlag(cmd, &format)
+	return cmd
 }
 
-// printWorkflows writes a table of the workflows, by name.
-func printWorkflows(out io.Writer, specs []*workflow.Spec) error {
+// workflowListing lists the workflows by name with every option.
+func workflowListing(specs []*workflow.Spec) *listing {
 	sorted := slices.Clone(specs)
 	slices.SortFunc(sorted, func(a, b *workflow.Spec) int { return strings.Compare(a.Name, b.Name) })
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tMETHODS\tMODE\tPUBLIC\tENDPOINT\tFUNC")
+	l := &listing{header: []string{"NAME", "METHODS", "MODE", "ACCESS", "VERIFY", "RATE", "TIMEOUT", "ENDPOINT", "FUNC"}}
 	for _, wf := range sorted {
-		methods, endpoint := "-", "-"
+		methods, endpoint, access := "-", "-", "-"
 		if wf.Endpoint {
-			methods = strings.Join(wf.Methods, ",")
-			endpoint = endpointPrefix + wf.Name
+			methods, endpoint, access = strings.Join(wf.Methods, ","), endpointPrefix+wf.Name, "key"
+			switch {
+			case wf.Public:
+				access = "public"
+			case wf.DisableGlobalKey:
+				access = "workflow key"
+			}
 		}
-		public := "no"
-		if wf.Public {
-			public = "yes"
+		verify, rate := "-", "-"
+		if v := wf.Verify; v != nil {
+			verify = v.Kind + " secret=" + v.Secret
+		}
+		if r := wf.Rate; r != nil {
+			rate = fmt.Sprintf("%d/%s", r.N, perUnit(r.Per))
 		}
 		fn := wf.Func
 		if wf.Package != "" {
 			fn = wf.Package + "." + wf.Func
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", wf.Name, methods, cmp.Or(wf.Mode, workflow.Sync), public, endpoint, fn)
+		mode := cmp.Or(wf.Mode, workflow.Sync)
+		item := map[string]any{"name": wf.Name, "endpoint": wf.Endpoint, "methods": wf.Methods, "public": wf.Public,
+			"disable_global_key": wf.DisableGlobalKey, "mode": mode, "timeout": wf.Timeout.String(), "retries": wf.Retries,
+			"verify": nilIfDash(verify), "rate": nilIfDash(rate), "tags": wf.Tags, "func": fn}
+		l.add(item, wf.Name, methods, string(mode), access, verify, rate, wf.Timeout.String(), endpoint, fn)
 	}
-	return tw.Flush()
+	return l
 }
 
 func openAPICommand(app App) *cobra.Command {
 	var version, format string
 	cmd := &cobra.Command{
-		Use:   "openapi",
+		Use: "openapi",
+		Example: `  app openapi > openapi.json
+  app openapi --format yaml --openapi-version 3.0`,
 		Short: "Print the OpenAPI document this binary serves at /api/openapi.json",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -82,4 +99,24 @@ func openAPICommand(app App) *cobra.Command {
 	cmd.Flags().StringVar(&version, "openapi-version", "3.1", "3.1 or 3.0")
 	cmd.Flags().StringVar(&format, "format", "json", "json or yaml")
 	return cmd
+}
+
+func nilIfDash(s string) any {
+	if s == "-" {
+		return nil
+	}
+	return s
+}
+
+// perUnit writes the period of rate= as the directive does: s, m or h.
+func perUnit(d time.Duration) string {
+	switch d {
+	case time.Second:
+		return "s"
+	case time.Minute:
+		return "m"
+	case time.Hour:
+		return "h"
+	}
+	return d.String()
 }
