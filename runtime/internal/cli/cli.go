@@ -85,7 +85,7 @@ func (f *dbFlag) existing(ctx context.Context) (store.Store, error) {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			abs, _ := filepath.Abs(path)
 			return nil, fmt.Errorf("no database at %s: point --db (or BIFROST_DB) at the one serve uses, "+
-				"e.g. --db /srv/app/bifrost.db or --db postgres://...", abs)
+				"such as --db /srv/app/bifrost.db or --db postgres://USER@HOST/DB", abs)
 		}
 	}
 	return f.open(ctx)
