@@ -59,6 +59,7 @@ func Generate(cfg Config) (*Output, error) {
 			}
 			continue
 		}
+		pkg.Errors = slices.DeleteFunc(pkg.Errors, refersToGenerated)
 		if len(pkg.Errors) > 0 {
 			packageErrors(pkg, &diags)
 			continue
@@ -133,4 +134,22 @@ func checkCollisions(pkg *Package, taken []string, fset *token.FileSet, diags *D
 				"%s collides with a name bifrostgen generates", name)
 		}
 	}
+}
+
+// refersToGenerated reports a type error that only says the package uses
+// what bifrostgen is about to write: with the generated file left out of
+// loading, a main package's runtime.Main(Workflows()...) does not compile.
+// The go command reports the same as "# pkg" and a compile line.
+func refersToGenerated(e packages.Error) bool {
+	found := false
+	for _, line := range strings.Split(e.Msg, "\n") {
+		switch {
+		case strings.HasPrefix(line, "# "):
+		case strings.HasSuffix(line, "undefined: Workflows"):
+			found = true
+		default:
+			return false
+		}
+	}
+	return found
 }

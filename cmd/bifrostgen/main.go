@@ -89,7 +89,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&f.format, "format", "",
 		"how to print: text or json (generate, check, list: json for CI annotations and scripts); json or yaml (openapi)")
-	root.AddCommand(generateCommand(f), checkCommand(f), openAPICommand(f), listCommand(f))
+	root.AddCommand(initCommand(f), generateCommand(f), checkCommand(f), openAPICommand(f), listCommand(f))
 	return root
 }
 

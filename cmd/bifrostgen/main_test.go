@@ -203,3 +203,33 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatal("check wrote the document")
 	}
 }
+
+// TestInitExistingPackage: in a module whose workflows live in a package of
+// their own, init adds the tool line, the go:generate line and
+// cmd/NAME/main.go, keeps the existing workflow, and a second run does
+// nothing.
+func TestInitExistingPackage(t *testing.T) {
+	dir := newApp(t)
+	t.Setenv("GOPROXY", "off") // the checkout is the module: nothing to look up
+	code, out, errOut := bifrostgen(t, "init", "./app")
+	if code != 0 {
+		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"go.mod: added the tool line", "wrote app/generate.go", "wrote cmd/app/main.go"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("init said:\n%s\nwant %q", out, want)
+		}
+	}
+	if strings.Contains(out, "hello.go") {
+		t.Errorf("init added a workflow to a package that has one:\n%s", out)
+	}
+	mod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+	main, _ := os.ReadFile(filepath.Join(dir, "cmd", "app", "main.go"))
+	if !strings.Contains(string(mod), "tool github.com/bifrost-go/bifrost/cmd/bifrostgen") ||
+		!strings.Contains(string(main), `runtime.Main(app.Workflows()...)`) {
+		t.Errorf("go.mod:\n%s\nmain.go:\n%s", mod, main)
+	}
+	if code, out, _ := bifrostgen(t, "init", "./app"); code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("second init: exit %d\n%s", code, out)
+	}
+}

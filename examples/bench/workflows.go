@@ -3,7 +3,7 @@
 // same work (handwritten.go), the baseline the binding is held to.
 package bench
 
-//go:generate go run github.com/bifrost-go/bifrost/cmd/bifrostgen generate .
+//go:generate go tool bifrostgen generate .
 
 import "context"
 

@@ -3,7 +3,7 @@
 // served by the binary in cmd/quickstart.
 package quickstart
 
-//go:generate go run github.com/bifrost-go/bifrost/cmd/bifrostgen generate --openapi openapi.json .
+//go:generate go tool bifrostgen generate --openapi openapi.json .
 
 import (
 	"context"

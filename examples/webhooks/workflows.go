@@ -6,7 +6,7 @@
 // a 401 and the workflow never runs.
 package webhooks
 
-//go:generate go run github.com/bifrost-go/bifrost/cmd/bifrostgen generate .
+//go:generate go tool bifrostgen generate .
 
 import (
 	"context"
