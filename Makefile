@@ -5,9 +5,10 @@ BENCHCOUNT ?= 6
 
 .PHONY: demo test test-short fuzz check generate bench docs-viewer
 
-## demo: build the quickstart example and serve it on 127.0.0.1:8080, printing curl lines to try
+## demo: build the quickstart example and serve it on 127.0.0.1:8080 (PORT=9090, or
+## ADDR=0.0.0.0:8080), printing curl lines to try with an API key kept in bin/demo.key
 demo:
-	./examples/quickstart/demo.sh
+	PORT="$(PORT)" ADDR="$(ADDR)" ./examples/quickstart/demo.sh
 
 ## docs-viewer: re-fetch the API reference viewer embedded for /api/docs from the npm
 ## registry (runtime/internal/docsui); VERSION=x.y.z moves to another version of it
