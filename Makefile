@@ -3,11 +3,17 @@ GO ?= go
 FUZZTIME ?= 10s
 BENCHCOUNT ?= 6
 
-.PHONY: demo test test-short fuzz check generate bench
+.PHONY: demo test test-short fuzz check generate bench docs-viewer
 
-## demo: build the quickstart example and serve it on 127.0.0.1:8080, printing curl lines to try
+## demo: build the quickstart example and serve it on 127.0.0.1:8080 (PORT=9090, or
+## ADDR=0.0.0.0:8080), printing curl lines to try with an API key kept in bin/demo.key
 demo:
-	./examples/quickstart/demo.sh
+	PORT="$(PORT)" ADDR="$(ADDR)" ./examples/quickstart/demo.sh
+
+## docs-viewer: re-fetch the API reference viewer embedded for /api/docs from the npm
+## registry (runtime/internal/docsui); VERSION=x.y.z moves to another version of it
+docs-viewer:
+	./runtime/internal/docsui/update.sh $(VERSION)
 
 ## test: a short run of each fuzz target, then every test with the race detector.
 ## The PostgreSQL tests run when BIFROST_TEST_POSTGRES_URL names a role that may

@@ -8,19 +8,35 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/bifrost-go/bifrost/openapi"
+	"github.com/bifrost-go/bifrost/runtime/internal/docsui"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
-// DefaultDocsScriptURL is the API reference viewer /api/docs loads when
-// neither Options.DocsScriptURL nor BIFROST_DOCS_SCRIPT_URL names another:
-// Scalar's standalone bundle, at a pinned version.
-const DefaultDocsScriptURL = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.43.17"
+// DocsViewerPath is where the server serves the API reference viewer
+// embedded in the binary (Scalar's standalone bundle, at a pinned version),
+// and what /api/docs loads unless Options.DocsScriptURL or
+// BIFROST_DOCS_SCRIPT_URL names another script. The page asks for it with
+// ?v= and the bundle's hash, which it answers with immutable caching.
+const DocsViewerPath = "/api/docs/viewer.js"
+
+// DocsViewerCDNURL is the embedded viewer, the same version, on jsDelivr:
+// a value for Options.DocsScriptURL or BIFROST_DOCS_SCRIPT_URL, for
+// deployments that would rather have browsers fetch it from a CDN.
+const DocsViewerCDNURL = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@" + docsui.Version
+
+// DefaultDocsScriptURL was the script /api/docs loaded by default.
+//
+// Deprecated: /api/docs now loads the viewer embedded in the binary, at
+// DocsViewerPath; use DocsViewerCDNURL to load it from the CDN.
+const DefaultDocsScriptURL = DocsViewerCDNURL
 
 // OpenAPI returns the OpenAPI document of the workflows: the bytes the
 // server answers GET /api/openapi.json with, and the bytes
@@ -58,18 +74,20 @@ type builtDoc struct {
 }
 
 // registerOpenAPI mounts GET /api/openapi.json, /api/openapi.yaml (both
-// 3.1; ?version=3.0 for 3.0.3) and /api/docs.
+// 3.1; ?version=3.0 for 3.0.3), /api/docs and the viewer it loads,
+// DocsViewerPath (served even when the page loads another script).
 func (s *Server) registerOpenAPI(e *echo.Echo) {
 	d := &apiDocs{s: s, script: s.docsJS, docs: map[docKey]builtDoc{}}
 	if d.script == "" {
 		d.script = os.Getenv("BIFROST_DOCS_SCRIPT_URL")
 	}
 	if d.script == "" {
-		d.script = DefaultDocsScriptURL
+		d.script = DocsViewerPath + "?v=" + docsui.Hash()
 	}
 	e.GET("/api/openapi.json", func(c echo.Context) error { return d.serve(c, openapi.JSON) })
 	e.GET("/api/openapi.yaml", func(c echo.Context) error { return d.serve(c, openapi.YAML) })
 	e.GET("/api/docs", d.page)
+	e.GET(DocsViewerPath, d.viewer)
 }
 
 func (d *apiDocs) document(key docKey) builtDoc {
@@ -108,8 +126,10 @@ func (d *apiDocs) serve(c echo.Context, format openapi.Format) error {
 }
 
 // docsPage is the API reference: the viewer's script renders
-// /api/openapi.json; without it (offline, blocked) the page says where the
-// document is.
+// /api/openapi.json; without it (a configured script that cannot be
+// loaded) the page says where the document is. Scalar's default fonts are
+// turned off: they come from fonts.scalar.com, and the page (with the
+// embedded viewer) asks no other host for anything.
 var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -123,7 +143,7 @@ var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
 <script src="{{.Script}}"></script>
 <script>
 if (window.Scalar && Scalar.createApiReference) {
-  Scalar.createApiReference('#app', { url: '/api/openapi.json' });
+  Scalar.createApiReference('#app', { url: '/api/openapi.json', withDefaultFonts: false });
 } else {
   document.getElementById('app').innerHTML = '<p>The API reference viewer could not be loaded. The OpenAPI document is at <a href="/api/openapi.json">/api/openapi.json</a> (YAML: <a href="/api/openapi.yaml">/api/openapi.yaml</a>).</p>';
 }
@@ -140,4 +160,57 @@ func (d *apiDocs) page(c echo.Context) error {
 		return err
 	}
 	return c.HTMLBlob(http.StatusOK, b.Bytes())
+}
+
+// viewer serves the embedded viewer: gzip-compressed when the client
+// accepts it, with an ETag per encoding, and cached for good when asked
+// for by the content's hash (?v=, as the page does).
+func (d *apiDocs) viewer(c echo.Context) error {
+	start := time.Now()
+	defer d.s.logAccess(c, start, slog.LevelInfo, "", "")
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/javascript; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	if c.QueryParam("v") == docsui.Hash() {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	body, etag := docsui.Script(), docsui.Hash()
+	if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+		body, etag = docsui.Gzip(), etag+"-gzip"
+		h.Set(echo.HeaderContentEncoding, "gzip")
+	}
+	h.Set("ETag", `"`+etag+`"`)
+	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, bytes.NewReader(body))
+	return nil
+}
+
+// acceptsGzip reports whether an Accept-Encoding header value admits gzip:
+// named with a q above 0, or not named and * admitted.
+func acceptsGzip(accept string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for part := range strings.SplitSeq(accept, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		q := 1.0
+		for param := range strings.SplitSeq(params, ";") {
+			name, value, _ := strings.Cut(param, "=")
+			if strings.EqualFold(strings.TrimSpace(name), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+					q = f
+				}
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(coding)) {
+		case "gzip", "x-gzip":
+			gzipQ = max(gzipQ, q)
+		case "*":
+			starQ = max(starQ, q)
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
 }
