@@ -49,8 +49,9 @@ type Options struct {
 	// environment (auth.ConfigFromEnv).
 	Auth *auth.Config
 	// DocsScriptURL is the script of the API reference page at /api/docs
-	// (Scalar's standalone bundle). Empty: BIFROST_DOCS_SCRIPT_URL, else a
-	// CDN; an offline deployment serves its own copy.
+	// (Scalar's standalone bundle). Empty: BIFROST_DOCS_SCRIPT_URL, else the
+	// viewer embedded in the binary (DocsViewerPath), which works offline;
+	// DocsViewerCDNURL loads the same version from a CDN.
 	DocsScriptURL string
 }
 
