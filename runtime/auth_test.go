@@ -860,6 +860,9 @@ func testExecutionAccess(t *testing.T) {
 		{"disable_global_key execution, its scoped key", "GET", "/api/executions/" + lockedID, bearerHeader(lockedKey), 200},
 
 		{"unknown id, a key", "GET", "/api/executions/0190a0a0-0000-7000-8000-000000000000", bearerHeader(privKey), 404},
+		// An unknown id answers as a hidden one (round 2, finding 6): 401 without a credential.
+		{"unknown id, no credential", "GET", "/api/executions/0190a0a0-0000-7000-8000-000000000000", none, 401},
+		{"unknown id, no credential, waiting", "GET", "/api/executions/0190a0a0-0000-7000-8000-000000000000?wait=5s", none, 401},
 
 		{"list, no credential", "GET", "/api/executions", none, 401},
 		{"list, a bad key", "GET", "/api/executions", bearerHeader(unknown), 401},
@@ -869,9 +872,19 @@ func testExecutionAccess(t *testing.T) {
 		{"list, a session", "GET", "/api/executions", bearerHeader(session), 200},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			began := time.Now()
 			status, h, b := authDo(t, c.method, s.url+c.path, "", c.h)
 			if status != c.want {
 				t.Fatalf("%s %s: %d, want %d: %s", c.method, c.path, status, c.want, b)
+			}
+			if status == 401 && time.Since(began) > time.Second {
+				t.Errorf("a 401 took %s: the store was polled before the credential was checked", time.Since(began))
+			}
+			if status == 200 && strings.HasPrefix(c.path, "/api/executions/"+pubID) && c.h == nil {
+				var v map[string]any
+				if err := json.Unmarshal(b, &v); err != nil || v["input"] != nil || v["logs"] != nil || v["status"] == nil {
+					t.Errorf("an anonymous caller sees the input or logs: %s", b)
+				}
 			}
 			if got := h.Get("WWW-Authenticate"); (status == 401) != (got == `Bearer realm="bifrost"`) {
 				t.Errorf("%d with WWW-Authenticate %q", status, got)

@@ -22,6 +22,7 @@ import (
 	"github.com/bifrost-go/bifrost/internal/execctx"
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/bind"
+	"github.com/bifrost-go/bifrost/runtime/jsonscan"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -288,6 +289,9 @@ func (s *Server) input(x *exchange) (*bind.Input, *bifrost.Error) {
 	in := &x.in
 	if err := in.Reset(&x.req, x.ep.wf.Body == workflow.BodyDecoded); err != nil {
 		return nil, asProblem(err, http.StatusBadRequest)
+	}
+	if in.Kind == bind.JSONBody && jsonscan.DeeperThan(in.Body(), s.maxDepth) {
+		return nil, s.tooDeep
 	}
 	if x.ep.wf.Body == workflow.BodyDecoded && in.Kind == bind.OtherBody {
 		return nil, newProblem(http.StatusUnsupportedMediaType,

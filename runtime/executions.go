@@ -120,7 +120,8 @@ func optionalTime(t time.Time) *string {
 }
 
 // getExecution answers GET /api/executions/{id}; ?wait=30s (or ?wait=30)
-// holds the answer until the execution ends, at most 60 seconds.
+// holds the answer until the execution ends, at most 60 seconds. The caller
+// is known before the store is asked anything, and only then is it polled.
 func (s *Server) getExecution(c echo.Context) error {
 	var wait time.Duration
 	if w := c.QueryParam("wait"); w != "" {
@@ -130,12 +131,17 @@ func (s *Server) getExecution(c echo.Context) error {
 		}
 		wait = d
 	}
-	if wait > 0 {
+	cred, p := s.caller(c)
+	if p != nil {
+		return writeProblem(c, p, "")
+	}
+	if wait > 0 && cred != nil {
 		// A sync execution is recorded just after its answer: a caller
-		// asking at once waits for the record too.
+		// asking at once waits for the record too. Not an anonymous one:
+		// how long an unknown id takes must not tell it from a hidden one.
 		s.engine.recorded(c.Request().Context(), c.Param("id"), min(wait, 2*time.Second))
 	}
-	e, p := s.readableExecution(c)
+	e, p := s.readableExecution(c, cred)
 	if p != nil {
 		return writeProblem(c, p, "")
 	}
@@ -145,7 +151,7 @@ func (s *Server) getExecution(c echo.Context) error {
 			return s.storeProblem(c, err)
 		}
 	}
-	return c.JSON(http.StatusOK, viewOf(e))
+	return c.JSON(http.StatusOK, viewFor(e, cred))
 }
 
 func parseWait(w string) (time.Duration, error) {
@@ -163,14 +169,18 @@ func parseWait(w string) (time.Duration, error) {
 // execution: a pending one is cancelled at once; a running one is asked to
 // stop (its context is cancelled) and ends as cancelled.
 func (s *Server) cancelExecution(c echo.Context) error {
-	if _, p := s.readableExecution(c); p != nil {
+	cred, p := s.caller(c)
+	if p != nil {
+		return writeProblem(c, p, "")
+	}
+	if _, p := s.readableExecution(c, cred); p != nil {
 		return writeProblem(c, p, "")
 	}
 	e, err := s.engine.cancel(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return s.storeProblem(c, err)
 	}
-	return c.JSON(http.StatusAccepted, viewOf(e))
+	return c.JSON(http.StatusAccepted, viewFor(e, cred))
 }
 
 // listExecutions answers GET /api/executions?workflow=&status=&limit=&cursor=,
@@ -209,27 +219,59 @@ func (s *Server) listExecutions(c echo.Context) error {
 	return c.JSON(http.StatusOK, page)
 }
 
-// readableExecution returns the execution of the path's id when the caller may
-// see it: anyone holding the id of a public workflow's execution; otherwise a
-// credential that may call its workflow. No credential is a 401; a credential
-// that may not see it gets the 404 of an unknown id, so ids cannot be probed.
-func (s *Server) readableExecution(c echo.Context) (*store.Execution, *bifrost.Error) {
+// caller is who asks: a credential, or nil for an anonymous caller. Without
+// a valid credential the answer is a 401 at once, before the store is asked
+// anything, unless some workflow is public: anyone holding the id of one of
+// its executions may read it, so such a caller goes on as anonymous.
+func (s *Server) caller(c echo.Context) (*auth.Credential, *bifrost.Error) {
+	cred, err := s.auth.Authenticate(c.Request().Context(), c.Request().Header, time.Now())
+	switch {
+	case err == nil:
+		return cred, nil
+	case s.anyPublic && (errors.Is(err, auth.ErrNoCredential) || errors.Is(err, auth.ErrInvalid)):
+		return nil, nil
+	}
+	return nil, s.authProblem(c, err)
+}
+
+// readableExecution returns the execution of the path's id when cred may
+// see it: anyone holding the id of a public workflow's execution; otherwise
+// a credential that may call its workflow. Whoever may not see it gets the
+// same answer as for an unknown id, so ids cannot be probed: 401 without a
+// credential, 404 with one.
+func (s *Server) readableExecution(c echo.Context, cred *auth.Credential) (*store.Execution, *bifrost.Error) {
 	e, err := s.engine.store.Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
+	hidden := func() *bifrost.Error {
+		if cred == nil {
+			return unauthorized(c.Response().Header())
+		}
+		return s.storeError(c, store.ErrNotFound)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, hidden()
+	case err != nil:
 		return nil, s.storeError(c, err)
 	}
 	wf := s.engine.workflows[e.Workflow]
-	if wf != nil && wf.Public {
+	switch {
+	case wf != nil && wf.Public:
 		return e, nil
-	}
-	cred, err := s.auth.Authenticate(c.Request().Context(), c.Request().Header, time.Now())
-	if err != nil {
-		return nil, s.authProblem(c, err)
-	}
-	if wf == nil && !cred.Global() || wf != nil && !cred.MayCall(wf.Name, wf.DisableGlobalKey) {
-		return nil, s.storeError(c, store.ErrNotFound)
+	case cred == nil, wf == nil && !cred.Global(), wf != nil && !cred.MayCall(wf.Name, wf.DisableGlobalKey):
+		return nil, hidden()
 	}
 	return e, nil
+}
+
+// viewFor is the execution as cred may see it: whole with a credential;
+// without one (a public workflow's execution) its status, times and result,
+// never its input (request headers included), error text or logs.
+func viewFor(e *store.Execution, cred *auth.Credential) executionView {
+	v := viewOf(e)
+	if cred == nil {
+		v.Input, v.Error, v.Logs = nil, nil, nil
+	}
+	return v
 }
 
 // authProblem is the answer to a failed authentication: 401 with the

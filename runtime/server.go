@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/webhook"
@@ -21,6 +23,11 @@ import (
 // DefaultBodyLimit is the largest request body accepted when
 // Options.BodyLimit is zero: 10 MiB.
 const DefaultBodyLimit = 10 << 20
+
+// DefaultMaxJSONDepth is Options.MaxJSONDepth when zero. Real payloads
+// (GitHub's, Stripe's) nest less than 20 levels; a record nested 10,000
+// deep could be stored but never read back.
+const DefaultMaxJSONDepth = 128
 
 // HeaderExecutionID carries the execution id on every answer once an
 // execution exists.
@@ -37,6 +44,10 @@ type Options struct {
 	Workflows []*Workflow
 	Logger    *slog.Logger // process log; default: JSON slog handler on stderr
 	BodyLimit int64        // largest request body in bytes; default DefaultBodyLimit
+	// MaxJSONDepth is how deeply a JSON body may nest arrays and objects;
+	// deeper is a 400 before anything is decoded or stored. Default
+	// DefaultMaxJSONDepth.
+	MaxJSONDepth int
 
 	// Store records executions and holds the async queue. Without one,
 	// sync executions are not recorded and async workflows cannot be served.
@@ -63,12 +74,15 @@ type Server struct {
 	workflows []*Workflow          // every workflow, in the order given
 	endpoints map[string]*endpoint // endpoint workflows by name
 
-	tooLarge string  // the 413 detail
-	engine   *engine // nil without a store
-	auth     *auth.Authenticator
-	limits   limiter
-	config   *configSource // nil without a store
-	docsJS   string        // Options.DocsScriptURL
+	anyPublic bool   // some endpoint is public: anonymous callers may read its executions
+	tooLarge  string // the 413 detail
+	maxDepth  int    // Options.MaxJSONDepth
+	tooDeep   *bifrost.Error
+	engine    *engine // nil without a store
+	auth      *auth.Authenticator
+	limits    limiter
+	config    *configSource // nil without a store
+	docsJS    string        // Options.DocsScriptURL
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -99,6 +113,12 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("body limit %d: must not be negative", opts.BodyLimit)
 	}
 	s.tooLarge = "the body is larger than the limit of " + strconv.FormatInt(s.bodyLimit, 10) + " bytes"
+	s.maxDepth = cmp.Or(opts.MaxJSONDepth, DefaultMaxJSONDepth)
+	if s.maxDepth < 0 {
+		return nil, fmt.Errorf("max JSON depth %d: must not be negative", opts.MaxJSONDepth)
+	}
+	s.tooDeep = newProblem(http.StatusBadRequest, "the JSON body nests deeper than "+strconv.Itoa(s.maxDepth)+" levels")
+	s.tooDeep.Errors = []bifrost.FieldError{{Location: "body", Message: "nested deeper than " + strconv.Itoa(s.maxDepth) + " levels"}}
 
 	valid, errs := validWorkflows(opts.Workflows)
 	for _, wf := range valid {
@@ -120,6 +140,7 @@ func New(opts Options) (*Server, error) {
 			ep.verifier = verifier
 		}
 		s.endpoints[wf.Name] = ep
+		s.anyPublic = s.anyPublic || wf.Public
 	}
 	if opts.Store == nil {
 		for _, wf := range s.workflows {

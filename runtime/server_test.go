@@ -525,6 +525,26 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
+// TestJSONDepth (round 2, finding 1): a body nested deeper than the limit is
+// a 400 naming the limit, for a decoded body and a raw one alike, before
+// anything runs or is stored; at the limit is fine.
+func TestJSONDepth(t *testing.T) {
+	ts, _ := newTestServer(t, Options{MaxJSONDepth: 8})
+	nested := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+	for _, path := range []string{"/api/endpoints/hello", "/api/endpoints/xml"} {
+		a := do(t, ts, "POST", path, "application/json", nested(10000), nil)
+		checkProblem(t, a, 400, path, a.header.Get(HeaderExecutionID), wantProblem{detail: "deeper than 8 levels",
+			errors: []bifrost.FieldError{{Location: "body", Message: "nested deeper than 8 levels"}}})
+	}
+	if a := do(t, ts, "POST", "/api/endpoints/hello", "application/json", `{"name":"x","extra":`+nested(7)+`}`, nil); a.status != 200 {
+		t.Fatalf("8 levels: status %d: %s", a.status, a.body)
+	}
+	ts, _ = newTestServer(t, Options{})
+	a := do(t, ts, "POST", "/api/endpoints/hello", "application/json", nested(DefaultMaxJSONDepth+1), nil)
+	checkProblem(t, a, 400, "/api/endpoints/hello", a.header.Get(HeaderExecutionID), wantProblem{detail: "deeper than 128 levels",
+		errors: []bifrost.FieldError{{Location: "body", Message: "nested deeper than 128 levels"}}})
+}
+
 func TestBodyLimitChunked(t *testing.T) {
 	ts, _ := newTestServer(t, Options{BodyLimit: 16})
 	for _, tc := range []struct {

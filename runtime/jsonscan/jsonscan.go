@@ -296,3 +296,26 @@ func skipValue(d []byte, i int) int {
 	}
 	return j
 }
+
+// DeeperThan reports whether raw nests arrays and objects more than max
+// levels deep. It stops at the first level past max, so a hostile body costs
+// no more than reading it up to there.
+func DeeperThan(raw []byte, max int) bool {
+	depth := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '"':
+			if i = skipString(raw, i); i < 0 {
+				return false // malformed: encoding/json reports it
+			}
+			i-- // the loop's i++ steps past the closing quote
+		case '[', '{':
+			if depth++; depth > max {
+				return true
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return false
+}

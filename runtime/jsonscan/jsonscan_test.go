@@ -118,3 +118,29 @@ func FuzzEqualFold(f *testing.F) {
 		}
 	})
 }
+
+func TestDeeperThan(t *testing.T) {
+	deep := func(n int) []byte {
+		return []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+	}
+	for _, c := range []struct {
+		raw  []byte
+		max  int
+		want bool
+	}{
+		{deep(128), 128, false},
+		{deep(129), 128, true},
+		{[]byte(`{"a":{"b":[1,{"c":"[[[[[[[[[["}]}}`), 4, false},
+		{[]byte(`{"a":{"b":[1,{"c":"x"}]}}`), 3, true},
+		{[]byte(`"\"[[["`), 1, false},
+		{[]byte(`{"a":"unterminated`), 0, true},
+		{[]byte(`42`), 0, false},
+	} {
+		if got := DeeperThan(c.raw, c.max); got != c.want {
+			t.Errorf("DeeperThan(%s, %d) = %v, want %v", c.raw, c.max, got, c.want)
+		}
+	}
+	if DeeperThan(deep(10000), 128) != true {
+		t.Error("10,000 levels are not deeper than 128")
+	}
+}
