@@ -120,7 +120,7 @@ func (s *Server) finish(x *exchange) {
 	}
 	s.logAccess(x.c, x.start, slog.LevelInfo, x.workflowName(), x.id)
 	if x.ran && s.engine != nil {
-		s.engine.record(context.Background(), x.record())
+		s.engine.record(context.Background(), x.record(s.redact))
 	}
 	if v == http.ErrAbortHandler {
 		panic(v) // net/http's way to abort the answer: pass it on
@@ -390,14 +390,14 @@ func (s *Server) execute(x *exchange, args bind.Args) (bind.Result, *bifrost.Err
 }
 
 // record is the execution record of a sync run, made after the answer.
-func (x *exchange) record() *store.Execution {
+func (x *exchange) record(redact redactor) *store.Execution {
 	e := &store.Execution{
 		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(workflow.Sync), Status: x.status, Attempt: 1, Credential: x.credentialID(),
 		Error: x.errText, Result: x.result, Logs: capturedLogs(&x.capture),
 		CreatedAt: x.start, StartedAt: x.began, FinishedAt: x.ended,
 	}
 	if input, err := json.Marshal(x.args); err == nil {
-		e.Input = input
+		e.Input = redact.input(input)
 	}
 	mask(e, x.exec.Secrets())
 	return e

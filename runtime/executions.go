@@ -48,7 +48,7 @@ func (s *Server) accept(x *exchange, args bind.Args) error {
 	}
 	e := &store.Execution{
 		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(workflow.Async), Status: store.Pending,
-		Input: input, IdempotencyKey: key, CreatedAt: x.start, Credential: x.credentialID(),
+		Input: s.redact.input(input), IdempotencyKey: key, CreatedAt: x.start, Credential: x.credentialID(),
 	}
 	acc, err := s.engine.accept(x.c.Request().Context(), e)
 	if err != nil {

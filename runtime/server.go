@@ -48,6 +48,11 @@ type Options struct {
 	// deeper is a 400 before anything is decoded or stored. Default
 	// DefaultMaxJSONDepth.
 	MaxJSONDepth int
+	// RedactHeaders are request headers, beside Authorization,
+	// Proxy-Authorization, Cookie, Set-Cookie and X-Bifrost-Key, that no
+	// execution record keeps (a workflow running in the request still
+	// sees them).
+	RedactHeaders []string
 
 	// Store records executions and holds the async queue. Without one,
 	// sync executions are not recorded and async workflows cannot be served.
@@ -74,7 +79,8 @@ type Server struct {
 	workflows []*Workflow          // every workflow, in the order given
 	endpoints map[string]*endpoint // endpoint workflows by name
 
-	anyPublic bool   // some endpoint is public: anonymous callers may read its executions
+	anyPublic bool // some endpoint is public: anonymous callers may read its executions
+	redact    redactor
 	tooLarge  string // the 413 detail
 	maxDepth  int    // Options.MaxJSONDepth
 	tooDeep   *bifrost.Error
@@ -113,6 +119,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("body limit %d: must not be negative", opts.BodyLimit)
 	}
 	s.tooLarge = "the body is larger than the limit of " + strconv.FormatInt(s.bodyLimit, 10) + " bytes"
+	s.redact = newRedactor(opts.RedactHeaders)
 	s.maxDepth = cmp.Or(opts.MaxJSONDepth, DefaultMaxJSONDepth)
 	if s.maxDepth < 0 {
 		return nil, fmt.Errorf("max JSON depth %d: must not be negative", opts.MaxJSONDepth)
