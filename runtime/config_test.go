@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,7 +131,8 @@ func TestSecretsAreMaskedInRecords(t *testing.T) {
 		{Spec: workflow.Spec{Name: "leaks", Endpoint: true, Methods: []string{"POST"}, Timeout: time.Minute}, Decode: constant(leaky(false))},
 		{Spec: workflow.Spec{Name: "fails", Endpoint: true, Methods: []string{"POST"}, Timeout: time.Minute}, Decode: constant(leaky(true))},
 	}
-	srv, err := New(Options{Workflows: wfs, Store: st, Auth: &authConfigKey, Logger: discard})
+	var processLog syncBuffer // stderr: the secrets must not reach it either (round 2, finding 7)
+	srv, err := New(Options{Workflows: wfs, Store: st, Auth: &authConfigKey, Logger: slog.New(slog.NewJSONHandler(&processLog, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,5 +157,14 @@ func TestSecretsAreMaskedInRecords(t *testing.T) {
 		if !strings.Contains(string(raw), masked) || !strings.Contains(string(raw), "eu-west") {
 			t.Fatalf("record %s is not masked as expected: %s", v.Workflow, raw)
 		}
+	}
+	log := processLog.String()
+	for _, leak := range []string{"s3cr3t-pa$$", "s3cr3t-pa\\u0024\\u0024", "env-token-123456"} {
+		if strings.Contains(log, leak) {
+			t.Errorf("the process log shows %q:\n%s", leak, log)
+		}
+	}
+	if !strings.Contains(log, "connecting with "+masked) || !strings.Contains(log, `"token":"`+masked+`"`) {
+		t.Errorf("the process log does not have the masked line:\n%s", log)
 	}
 }

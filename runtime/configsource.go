@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost/config"
+	"github.com/bifrost-go/bifrost/internal/execctx"
 	"github.com/bifrost-go/bifrost/runtime/secret"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
@@ -86,7 +87,7 @@ func (c *configSource) value(ctx context.Context, name string) (string, bool, er
 }
 
 // masked is what a secret becomes in a stored record.
-const masked = "[secret]"
+const masked = execctx.Masked
 
 // mask replaces the secrets an execution read in its stored logs, error and
 // result.
@@ -112,14 +113,7 @@ func mask(e *store.Execution, secrets []string) {
 }
 
 // maskText replaces the secrets in a line for the process log.
-func maskText(text string, secrets []string) string {
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			text = strings.ReplaceAll(text, s, masked)
-		}
-	}
-	return text
-}
+func maskText(text string, secrets []string) string { return execctx.MaskText(text, secrets) }
 
 // maskJSON replaces a secret in JSON text, as written and as JSON escapes it.
 func maskJSON(text, s string) string {

@@ -37,7 +37,8 @@ func (e *Execution) Logger() *slog.Logger {
 		if base == nil {
 			base = slog.Default()
 		}
-		h := base.Handler().WithAttrs([]slog.Attr{slog.String("workflow", e.Workflow), slog.String("execution_id", e.ID)})
+		var h slog.Handler = &masking{next: base.Handler(), exec: e}
+		h = h.WithAttrs([]slog.Attr{slog.String("workflow", e.Workflow), slog.String("execution_id", e.ID)})
 		if e.Capture != nil {
 			h = &tee{process: h, capture: e.Capture}
 		}
