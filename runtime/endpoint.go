@@ -65,6 +65,12 @@ func (s *Server) serveEndpoint(c echo.Context) error {
 	x := &exchange{c: c, start: time.Now()}
 	defer s.finish(x)
 
+	if x.c.Request().Method == http.MethodOptions {
+		if p := s.route(x); p != nil && p.Status == http.StatusNotFound {
+			return s.fail(x, p)
+		}
+		return s.options(x)
+	}
 	if p := s.route(x); p != nil {
 		return s.fail(x, p)
 	}
@@ -157,6 +163,9 @@ func (s *Server) route(x *exchange) *bifrost.Error {
 	}
 	x.ep = ep
 	method := x.c.Request().Method
+	if method == http.MethodHead && ep.get { // a GET without its body: net/http writes none
+		method = http.MethodGet
+	}
 	for _, m := range ep.wf.Methods {
 		if m == method {
 			return nil
@@ -164,6 +173,14 @@ func (s *Server) route(x *exchange) *bifrost.Error {
 	}
 	x.c.Response().Header().Set(echo.HeaderAllow, ep.allow)
 	return newProblem(http.StatusMethodNotAllowed, "workflow "+name+" accepts "+ep.allow)
+}
+
+// options answers OPTIONS on an endpoint: 204 with the methods it accepts.
+// A CORS preflight from an allowed origin is answered before, by echo's
+// CORS middleware (Options.CORSOrigins).
+func (s *Server) options(x *exchange) error {
+	x.c.Response().Header().Set(echo.HeaderAllow, x.ep.allow)
+	return x.c.NoContent(http.StatusNoContent)
 }
 
 // begin starts the execution: a UUIDv7 id, on the answer from here on.

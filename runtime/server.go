@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/auth"
@@ -53,6 +55,10 @@ type Options struct {
 	// execution record keeps (a workflow running in the request still
 	// sees them).
 	RedactHeaders []string
+	// CORSOrigins are the origins browsers may call the endpoints and the
+	// executions API from ("https://app.example.com", or "*"). Empty: no
+	// CORS headers, so browsers refuse cross-origin calls.
+	CORSOrigins []string
 
 	// Store records executions and holds the async queue. Without one,
 	// sync executions are not recorded and async workflows cannot be served.
@@ -81,8 +87,9 @@ type Server struct {
 
 	anyPublic bool // some endpoint is public: anonymous callers may read its executions
 	redact    redactor
-	tooLarge  string // the 413 detail
-	maxDepth  int    // Options.MaxJSONDepth
+	cors      []echo.MiddlewareFunc // empty without Options.CORSOrigins
+	tooLarge  string                // the 413 detail
+	maxDepth  int                   // Options.MaxJSONDepth
 	tooDeep   *bifrost.Error
 	engine    *engine // nil without a store
 	auth      *auth.Authenticator
@@ -94,7 +101,8 @@ type Server struct {
 // endpoint is an endpoint workflow with what its requests need precomputed.
 type endpoint struct {
 	wf       *Workflow
-	allow    string           // the Allow header of a 405: "GET, POST"
+	get      bool             // GET is allowed, and so HEAD
+	allow    string           // the Allow header of a 405 and OPTIONS: "GET, HEAD, POST, OPTIONS"
 	timedOut string           // the 504 detail
 	verifier webhook.Verifier // nil without verify=
 }
@@ -120,6 +128,14 @@ func New(opts Options) (*Server, error) {
 	}
 	s.tooLarge = "the body is larger than the limit of " + strconv.FormatInt(s.bodyLimit, 10) + " bytes"
 	s.redact = newRedactor(opts.RedactHeaders)
+	if len(opts.CORSOrigins) > 0 {
+		s.cors = []echo.MiddlewareFunc{middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  opts.CORSOrigins,
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, auth.HeaderKey, HeaderIdempotencyKey},
+			ExposeHeaders: []string{HeaderExecutionID, echo.HeaderLocation, echo.HeaderRetryAfter},
+			MaxAge:        600,
+		})}
+	}
 	s.maxDepth = cmp.Or(opts.MaxJSONDepth, DefaultMaxJSONDepth)
 	if s.maxDepth < 0 {
 		return nil, fmt.Errorf("max JSON depth %d: must not be negative", opts.MaxJSONDepth)
@@ -135,7 +151,8 @@ func New(opts Options) (*Server, error) {
 		}
 		ep := &endpoint{
 			wf:       wf,
-			allow:    strings.Join(wf.Methods, ", "),
+			get:      slices.Contains(wf.Methods, http.MethodGet),
+			allow:    allowHeader(wf.Methods),
 			timedOut: "the workflow did not finish within its timeout of " + wf.Timeout.String(),
 		}
 		if v := wf.Verify; v != nil {
@@ -303,17 +320,22 @@ func validName(name string) bool {
 // GET /readyz. The endpoint handler writes its own problems, so e's
 // HTTPErrorHandler is not involved in its answers.
 func (s *Server) Register(e *echo.Echo) {
-	e.Any(endpointPath, s.serveEndpoint)
+	e.Any(endpointPath, s.serveEndpoint, s.cors...)
 	// Any covers the methods echo knows; the not-found route of the same path
 	// catches the others, so they too get the workflow's 405 and Allow.
-	e.RouteNotFound(endpointPath, s.serveEndpoint)
+	e.RouteNotFound(endpointPath, s.serveEndpoint, s.cors...)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	s.registerOpenAPI(e)
 	if s.engine != nil {
-		e.GET("/api/executions", s.listExecutions)
-		e.GET("/api/executions/:id", s.getExecution)
-		e.POST("/api/executions/:id/cancel", s.cancelExecution)
+		e.GET("/api/executions", s.listExecutions, s.cors...)
+		e.GET("/api/executions/:id", s.getExecution, s.cors...)
+		e.POST("/api/executions/:id/cancel", s.cancelExecution, s.cors...)
+		if len(s.cors) > 0 { // the preflight of a cross-origin call
+			e.OPTIONS("/api/executions", echo.MethodNotAllowedHandler, s.cors...)
+			e.OPTIONS("/api/executions/:id", echo.MethodNotAllowedHandler, s.cors...)
+			e.OPTIONS("/api/executions/:id/cancel", echo.MethodNotAllowedHandler, s.cors...)
+		}
 	}
 }
 
@@ -357,4 +379,17 @@ func (s *Server) readyz(c echo.Context) error {
 	err := c.JSONBlob(http.StatusOK, healthReady)
 	s.logAccess(c, start, slog.LevelDebug, "", "")
 	return err
+}
+
+// allowHeader lists the methods an endpoint answers: its own, HEAD beside
+// GET, and OPTIONS.
+func allowHeader(methods []string) string {
+	var out []string
+	for _, m := range methods {
+		out = append(out, m)
+		if m == http.MethodGet {
+			out = append(out, http.MethodHead)
+		}
+	}
+	return strings.Join(append(out, http.MethodOptions), ", ")
 }

@@ -381,11 +381,17 @@ func TestEndpoints(t *testing.T) {
 		{name: "404 unknown route", method: "GET", path: "/nowhere",
 			status: 404, wantType: ContentTypeProblem, problem: &wantProblem{}},
 		{name: "405 with Allow", method: "PUT", path: "/api/endpoints/hello",
-			status: 405, wantType: ContentTypeProblem, header: map[string]string{"Allow": "GET, POST"}, problem: &wantProblem{}},
+			status: 405, wantType: ContentTypeProblem, header: map[string]string{"Allow": "GET, HEAD, POST, OPTIONS"}, problem: &wantProblem{}},
 		{name: "405 for HEAD", method: "HEAD", path: "/api/endpoints/create",
-			status: 405, header: map[string]string{"Allow": "POST"}},
+			status: 405, header: map[string]string{"Allow": "POST, OPTIONS"}},
+		{name: "HEAD answers like GET, without a body", method: "HEAD", path: "/api/endpoints/hello?name=ada",
+			status: 200, wantType: "application/json", execID: true},
+		{name: "OPTIONS answers 204 with Allow", method: "OPTIONS", path: "/api/endpoints/hello",
+			status: 204, header: map[string]string{"Allow": "GET, HEAD, POST, OPTIONS"}},
+		{name: "OPTIONS on an unknown workflow", method: "OPTIONS", path: "/api/endpoints/missing",
+			status: 404, wantType: ContentTypeProblem, problem: &wantProblem{}},
 		{name: "405 for a method echo does not know", method: "FROB", path: "/api/endpoints/hello",
-			status: 405, wantType: ContentTypeProblem, header: map[string]string{"Allow": "GET, POST"}, problem: &wantProblem{}},
+			status: 405, wantType: ContentTypeProblem, header: map[string]string{"Allow": "GET, HEAD, POST, OPTIONS"}, problem: &wantProblem{}},
 		{name: "415 text on a decoded body", method: "POST", path: "/api/endpoints/hello", contentType: "text/plain", body: "name=x",
 			status: 415, wantType: ContentTypeProblem, execID: true, problem: &wantProblem{detail: "application/json, application/*+json or application/x-www-form-urlencoded"}},
 		{name: "415 without a content type", method: "POST", path: "/api/endpoints/hello", body: `{"name":"x"}`,
@@ -798,4 +804,33 @@ func TestCallerGoesAway(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("no access line:\n%s", logs)
+}
+
+// TestCORS: without allowed origins no CORS header is sent; with them, a
+// browser's preflight from an allowed origin is answered and the real call
+// exposes the execution id, while another origin gets no grant.
+func TestCORS(t *testing.T) {
+	ts, _ := newTestServer(t, Options{})
+	a := do(t, ts, "POST", "/api/endpoints/hello", "application/json", `{"name":"x"}`, http.Header{"Origin": {"https://app.example.com"}})
+	if a.status != 200 || a.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("CORS off: %d, Access-Control-Allow-Origin %q", a.status, a.header.Get("Access-Control-Allow-Origin"))
+	}
+
+	ts, _ = newTestServer(t, Options{CORSOrigins: []string{"https://app.example.com"}})
+	pre := do(t, ts, "OPTIONS", "/api/endpoints/hello", "", "", http.Header{
+		"Origin": {"https://app.example.com"}, "Access-Control-Request-Method": {"POST"},
+		"Access-Control-Request-Headers": {"authorization, content-type"}})
+	if pre.status != 204 || pre.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(strings.ToLower(pre.header.Get("Access-Control-Allow-Headers")), "authorization") {
+		t.Fatalf("preflight: %d %v", pre.status, pre.header)
+	}
+	a = do(t, ts, "POST", "/api/endpoints/hello", "application/json", `{"name":"x"}`, http.Header{"Origin": {"https://app.example.com"}})
+	if a.status != 200 || a.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(a.header.Get("Access-Control-Expose-Headers"), HeaderExecutionID) {
+		t.Fatalf("call: %d %v", a.status, a.header)
+	}
+	a = do(t, ts, "POST", "/api/endpoints/hello", "application/json", `{"name":"x"}`, http.Header{"Origin": {"https://evil.example"}})
+	if a.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("another origin was granted: %v", a.header)
+	}
 }
