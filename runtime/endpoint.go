@@ -126,7 +126,7 @@ func (s *Server) finish(x *exchange) {
 	}
 	s.logAccess(x.c, x.start, slog.LevelInfo, x.workflowName(), x.id)
 	if x.ran && s.engine != nil {
-		s.engine.record(context.Background(), x.record(s.redact))
+		s.engine.record(context.Background(), x.record(s.redact, s.storeLimit))
 	}
 	if v == http.ErrAbortHandler {
 		panic(v) // net/http's way to abort the answer: pass it on
@@ -360,6 +360,7 @@ func (s *Server) execute(x *exchange, args bind.Args) (bind.Result, *bifrost.Err
 	}
 	x.exec.ID, x.exec.Workflow, x.exec.Base = x.id, wf.Name, s.log
 	if s.engine != nil {
+		x.capture.Limit = s.storeLimit
 		x.exec.Capture = &x.capture
 		x.exec.Config = s.config
 	}
@@ -407,16 +408,17 @@ func (s *Server) execute(x *exchange, args bind.Args) (bind.Result, *bifrost.Err
 }
 
 // record is the execution record of a sync run, made after the answer.
-func (x *exchange) record(redact redactor) *store.Execution {
+func (x *exchange) record(redact redactor, limit int) *store.Execution {
 	e := &store.Execution{
 		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(workflow.Sync), Status: x.status, Attempt: 1, Credential: x.credentialID(),
 		Error: x.errText, Result: x.result, Logs: capturedLogs(&x.capture),
 		CreatedAt: x.start, StartedAt: x.began, FinishedAt: x.ended,
 	}
 	if input, err := json.Marshal(x.args); err == nil {
-		e.Input = redact.input(input)
+		e.Input = capJSON(redact.input(input), limit)
 	}
 	mask(e, x.exec.Secrets())
+	e.Result = capJSON(e.Result, limit) // after masking: a cut must not leave half a secret
 	return e
 }
 

@@ -93,7 +93,7 @@ type logView struct {
 func viewOf(e *store.Execution) executionView {
 	v := executionView{
 		ID: e.ID, Workflow: e.Workflow, Mode: e.Mode, Status: e.Status, Attempt: e.Attempt,
-		Input: e.Input, Result: e.Result, Logs: make([]logView, 0, len(e.Logs)),
+		Input: renderable(e.Input), Result: renderable(e.Result), Logs: make([]logView, 0, len(e.Logs)),
 		CreatedAt: rfc3339(e.CreatedAt), StartedAt: optionalTime(e.StartedAt), FinishedAt: optionalTime(e.FinishedAt),
 	}
 	if e.Error != "" {
@@ -107,6 +107,19 @@ func viewOf(e *store.Execution) executionView {
 		v.DurationMS = &ms
 	}
 	return v
+}
+
+// unrenderable stands for a stored value the API cannot write back: one
+// stored before the depth limit, nested deeper than encoding/json reads.
+var unrenderable = json.RawMessage(`{"error":"this value cannot be shown: it is not JSON encoding/json can read (nested too deep?)"}`)
+
+// renderable is raw when it can be written as JSON, else the marker: one
+// bad record must never fail a page of them.
+func renderable(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || json.Valid(raw) {
+		return raw
+	}
+	return unrenderable
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -59,6 +59,12 @@ type Options struct {
 	// executions API from ("https://app.example.com", or "*"). Empty: no
 	// CORS headers, so browsers refuse cross-origin calls.
 	CORSOrigins []string
+	// StoreLimit is how many bytes of a sync execution's input and of its
+	// result the record keeps, and of any execution's logs; past it the
+	// record says the value was truncated, with its size and its first
+	// KiB. An async input and result are kept whole: they are the only
+	// copy (the body limit bounds them). Default DefaultStoreLimit.
+	StoreLimit int
 
 	// Store records executions and holds the async queue. Without one,
 	// sync executions are not recorded and async workflows cannot be served.
@@ -85,17 +91,18 @@ type Server struct {
 	workflows []*Workflow          // every workflow, in the order given
 	endpoints map[string]*endpoint // endpoint workflows by name
 
-	anyPublic bool // some endpoint is public: anonymous callers may read its executions
-	redact    redactor
-	cors      []echo.MiddlewareFunc // empty without Options.CORSOrigins
-	tooLarge  string                // the 413 detail
-	maxDepth  int                   // Options.MaxJSONDepth
-	tooDeep   *bifrost.Error
-	engine    *engine // nil without a store
-	auth      *auth.Authenticator
-	limits    limiter
-	config    *configSource // nil without a store
-	docsJS    string        // Options.DocsScriptURL
+	anyPublic  bool // some endpoint is public: anonymous callers may read its executions
+	redact     redactor
+	storeLimit int
+	cors       []echo.MiddlewareFunc // empty without Options.CORSOrigins
+	tooLarge   string                // the 413 detail
+	maxDepth   int                   // Options.MaxJSONDepth
+	tooDeep    *bifrost.Error
+	engine     *engine // nil without a store
+	auth       *auth.Authenticator
+	limits     limiter
+	config     *configSource // nil without a store
+	docsJS     string        // Options.DocsScriptURL
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -128,6 +135,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.tooLarge = "the body is larger than the limit of " + strconv.FormatInt(s.bodyLimit, 10) + " bytes"
 	s.redact = newRedactor(opts.RedactHeaders)
+	s.storeLimit = cmp.Or(opts.StoreLimit, DefaultStoreLimit)
 	if len(opts.CORSOrigins) > 0 {
 		s.cors = []echo.MiddlewareFunc{middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  opts.CORSOrigins,

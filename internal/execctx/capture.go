@@ -9,10 +9,12 @@ import (
 )
 
 // Capture limits: an execution keeps its first MaxEntries log lines, each
-// message cut at MaxMessage bytes.
+// message cut at MaxMessage bytes, and no more than Capture.Limit bytes of
+// them (DefaultLimit when zero).
 const (
-	MaxEntries = 200
-	MaxMessage = 2048
+	MaxEntries   = 200
+	MaxMessage   = 2048
+	DefaultLimit = 64 << 10
 )
 
 // Entry is one captured log line.
@@ -25,8 +27,11 @@ type Entry struct {
 
 // Capture keeps the log lines of one execution. It is safe for concurrent use.
 type Capture struct {
+	Limit int // bytes of messages and attributes kept; 0 is DefaultLimit
+
 	mu      sync.Mutex
 	entries []Entry
+	size    int
 	dropped int
 }
 
@@ -38,13 +43,22 @@ func (c *Capture) Entries() ([]Entry, int) {
 }
 
 func (c *Capture) add(e Entry) {
+	size := len(e.Message)
+	for k, v := range e.Attrs {
+		size += len(k) + len(fmt.Sprint(v))
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= MaxEntries {
+	limit := c.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if len(c.entries) >= MaxEntries || c.size+size > limit {
 		c.dropped++
 		return
 	}
 	c.entries = append(c.entries, e)
+	c.size += size
 }
 
 // tee writes each record to the process log and into the capture.
