@@ -304,3 +304,35 @@ func TestMissingDatabase(t *testing.T) {
 		t.Errorf("serve did not log the absolute path of its database:\n%s", errOut.String())
 	}
 }
+
+// TestServeWarnsOfASharedDatabase (round 2, finding 5): a database file
+// others may read is named in a warning at start; a new one is 0600.
+func TestServeWarnsOfASharedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "shared.db")
+	serveOnce := func() string {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errOut syncBuffer
+		done := make(chan int, 1)
+		go func() { done <- run(ctx, []string{"app", "serve", "--addr", "127.0.0.1:0", "--db", db}, &out, &errOut, nil) }()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(errOut.String(), `"listening"`) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		return errOut.String()
+	}
+	if log := serveOnce(); strings.Contains(log, "readable by other users") {
+		t.Errorf("a new database was reported shared:\n%s", log)
+	}
+	if fi, err := os.Stat(db); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("new database: %v %v", fi.Mode(), err)
+	}
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if log := serveOnce(); !strings.Contains(log, "readable by other users") || !strings.Contains(log, "chmod 600 "+db) {
+		t.Errorf("no warning for a 0644 database:\n%s", log)
+	}
+}

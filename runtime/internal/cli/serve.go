@@ -42,6 +42,7 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 			}
 			log := jsonLog(cmd)
 			log.Info("store opened", "db", storeopen.Describe(db.dsn))
+			warnIfShared(log, db.dsn)
 			return app.Serve(cmd.Context(), st, addr, workers, log)
 		},
 	}
@@ -121,4 +122,19 @@ func firstKey(ctx context.Context, st store.Store, out io.Writer, envKey string)
 	}
 	fmt.Fprintf(out, "Created a global API key %s (shown once; keep it, revoke it with `keys revoke %s`):\n\n    %s\n\n", k.ID, k.ID, key)
 	return nil
+}
+
+// warnIfShared warns when a SQLite database others on the machine may read:
+// it holds every execution's input and result. A new one is created 0600.
+func warnIfShared(log *slog.Logger, dsn string) {
+	path, ok := storeopen.SQLitePath(dsn)
+	if !ok {
+		return
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("the database is readable by other users of this machine",
+				"file", p, "mode", fi.Mode().Perm().String(), "fix", "chmod 600 "+p)
+		}
+	}
 }
