@@ -138,6 +138,7 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	}
 	set("Tags", strings_(spec.Tags), spec.Tags != nil)
 	set("Body", jen.Qual(workflowPath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[spec.Body]), true)
+	set("Retain", duration(spec.Retain), spec.Retain > 0)
 	set("OpenAPI", jen.Id(e.name(fragmentVar)), e.pkg.OpenAPI != nil)
 	specLit := jen.Qual(workflowPath, "Spec").Values(append(fields, jen.Line())...)
 

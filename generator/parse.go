@@ -225,6 +225,12 @@ var options = []option{
 			d.Rate = &workflow.Rate{N: n, Per: per}
 			return "", 0, true
 		}},
+	{name: "retain", usage: "retain=DURATION", takesValue: true, valid: "a positive duration such as 90d, 72h or 30m",
+		set: func(d *Directive, v string) (string, int, bool) {
+			t, ok := parseRetain(v)
+			d.Retain = t
+			return v, 0, ok
+		}},
 	{name: "default", usage: "default=name:value,…", takesValue: true,
 		valid: "a comma-separated list of parameter:value, each parameter once", set: parseDefaults},
 	{name: "tags", usage: "tags=a,b", takesValue: true, needsEndpoint: true, valid: "a comma-separated list of non-empty tags",
@@ -489,4 +495,14 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// parseRetain reads retain=: a number of days (90d) or a Go duration.
+func parseRetain(v string) (time.Duration, bool) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		return time.Duration(n) * 24 * time.Hour, err == nil && n > 0
+	}
+	t, err := time.ParseDuration(v)
+	return t, err == nil && t > 0
 }

@@ -56,6 +56,8 @@ var parseDirectiveTests = []struct {
 	{text: "//bifrost:workflow endpoint rate=10/s", want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Rate: &workflow.Rate{N: 10, Per: time.Second}}}},
 	{text: "//bifrost:workflow endpoint rate=5/m", want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Rate: &workflow.Rate{N: 5, Per: time.Minute}}}},
 	{text: "//bifrost:workflow endpoint rate=1000/h", want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Rate: &workflow.Rate{N: 1000, Per: time.Hour}}}},
+	{text: "//bifrost:workflow retain=90d", want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Retain: 90 * 24 * time.Hour}}},
+	{text: "//bifrost:workflow retain=36h", want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Retain: 36 * time.Hour}}},
 	{text: "//bifrost:workflow endpoint tags=billing,Webhooks,billing",
 		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Tags: []string{"billing", "Webhooks"}}}},
 	{text: "//bifrost:workflow\tendpoint   methods=GET\t \tpublic  ",
@@ -87,6 +89,8 @@ var parseDirectiveTests = []struct {
 	{text: "//bifrost:workflow endpoint methods=", diags: []string{`w.go:7:29: option "methods" needs a value`}},
 
 	// Bad values, at the value (at the bad item of a list).
+	{text: "//bifrost:workflow retain=0d", diags: []string{`w.go:7:27: invalid value "0d" for option "retain"`}},
+	{text: "//bifrost:workflow retain=forever", diags: []string{`w.go:7:27: invalid value "forever" for option "retain"`}},
 	{text: "//bifrost:workflow endpoint methods=GET,FETCH", diags: []string{`w.go:7:41: invalid value "FETCH" for option "methods"`}},
 	{text: "//bifrost:workflow endpoint methods=GET,,POST", diags: []string{`w.go:7:41: invalid value "" for option "methods"`}},
 	{text: "//bifrost:workflow endpoint methods=GET,", diags: []string{`w.go:7:41: invalid value "" for option "methods"`}},
@@ -214,7 +218,7 @@ func TestParseDirectiveHints(t *testing.T) {
 	tests := []struct{ text, hint string }{
 		{"//bifrost:workflw", "the directive is //bifrost:workflow followed by options, e.g. //bifrost:workflow endpoint methods=POST"},
 		{"//bifrost:workflow endpont", "valid options: endpoint methods=GET,POST public disable_global_key mode=sync|async name=NAME " +
-			"timeout=DURATION retries=N required=a,b verify=KIND secret=CONFIG_KEY signature_header=HEADER rate=N/s|N/m|N/h default=name:value,… tags=a,b"},
+			"timeout=DURATION retries=N required=a,b verify=KIND secret=CONFIG_KEY signature_header=HEADER rate=N/s|N/m|N/h retain=DURATION default=name:value,… tags=a,b"},
 		{"//bifrost:workflow endpoint methods=GET methods=POST", "methods was already given at column 29; list several values in one option: methods=GET,POST"},
 		{"//bifrost:workflow name=a name=b", "name was already given at column 20"},
 		{"//bifrost:workflow endpoint methods=FETCH", "methods must be a comma-separated list of GET, POST, PUT, PATCH, DELETE (any case)"},

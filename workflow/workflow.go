@@ -68,6 +68,7 @@ type Spec struct {
 	Rate             *Rate
 	Tags             []string // endpoints only: the OpenAPI tags
 	Body             BodyUse
+	Retain           time.Duration // how long executions are kept; 0: the server's default
 
 	// OpenAPI is the OpenAPI fragment of the workflow's package, as the
 	// generator wrote it beside the generated code (bifrost_gen.openapi.json):
