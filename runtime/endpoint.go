@@ -45,6 +45,9 @@ type exchange struct {
 
 	cred *auth.Credential // nil on a public endpoint
 
+	delivery string // the sender's delivery id of a verified webhook, or ""
+	answer   []byte // the body answered, kept for a delivery's retries
+
 	// What the record of a sync execution needs, set by execute and respond.
 	ran      bool
 	args     bind.Args
@@ -89,6 +92,12 @@ func (s *Server) serveEndpoint(c echo.Context) error {
 	if p := s.readBody(x); p != nil {
 		return s.fail(x, p)
 	}
+	x.delivery = deliveryID(x)
+	if x.ep.wf.Mode != workflow.Async {
+		if answered, err := s.replayDelivery(x); answered {
+			return err
+		}
+	}
 	in, p := s.input(x)
 	if p != nil {
 		return s.fail(x, p)
@@ -125,6 +134,10 @@ func (s *Server) finish(x *exchange) {
 		}
 	}
 	s.logAccess(x.c, x.start, slog.LevelInfo, x.workflowName(), x.id)
+	if x.delivery != "" && x.ep.wf.Mode != workflow.Async {
+		w := x.c.Response()
+		s.deliveries.settle(x.delivery, w.Status, w.Header().Get("Content-Type"), x.answer, x.id)
+	}
 	if x.ran && s.engine != nil {
 		s.engine.record(context.Background(), x.record(s.redact, s.storeLimit))
 	}

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -33,12 +34,25 @@ type accepted struct {
 }
 
 // accept stores an async execution and answers 202 once it is committed: from
-// then on it survives a crash. A repeated Idempotency-Key answers with the
-// first execution.
+// then on it survives a crash. A repeated Idempotency-Key (or the delivery id
+// of a signed webhook) answers with the first execution, as the IETF
+// Idempotency-Key draft says: the same key with another request is a 422,
+// and while the first with that key is being accepted, a 409.
 func (s *Server) accept(x *exchange, args bind.Args) error {
 	key := x.c.Request().Header.Get(HeaderIdempotencyKey)
 	if len(key) > maxIdempotencyKey {
 		return s.fail(x, newProblem(http.StatusBadRequest, "the Idempotency-Key header is longer than 255 bytes"))
+	}
+	if key == "" && x.delivery != "" {
+		key = "delivery:" + x.delivery
+	}
+	if key != "" {
+		inFlight := x.ep.wf.Name + "\x00" + x.credentialID() + "\x00" + key
+		if _, busy := s.accepting.LoadOrStore(inFlight, true); busy {
+			x.c.Response().Header().Set(echo.HeaderRetryAfter, "1")
+			return s.fail(x, newProblem(http.StatusConflict, "a request with this Idempotency-Key is being accepted; retry it"))
+		}
+		defer s.accepting.Delete(inFlight)
 	}
 	input, err := json.Marshal(args)
 	if err != nil {
@@ -57,6 +71,10 @@ func (s *Server) accept(x *exchange, args bind.Args) error {
 		return s.fail(x, newProblem(http.StatusServiceUnavailable, "the execution could not be stored; nothing was started"))
 	}
 	first := acc.Execution
+	if acc.Duplicate && !bytes.Equal(first.Input, e.Input) {
+		return s.fail(x, newProblem(http.StatusUnprocessableEntity,
+			"this Idempotency-Key was used with another request: "+first.ID))
+	}
 	if acc.Duplicate {
 		x.id = first.ID
 		x.c.Response().Header().Set(HeaderExecutionID, first.ID)

@@ -317,6 +317,11 @@ func TestCancelPending(t *testing.T) {
 	}
 }
 
+// TestIdempotencyUnderConcurrency: 20 calls at once with one key start one
+// execution. Each answers 202 with it, or 409 with Retry-After while the
+// first is being accepted (the IETF Idempotency-Key draft), and a retry of a
+// 409 answers 202 with the same execution. The key with another body is a
+// 422; another key starts another execution.
 func TestIdempotencyUnderConcurrency(t *testing.T) {
 	var runs atomic.Int32
 	s := newExecServer(t, asyncWorkflow("once", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
@@ -324,17 +329,33 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 		return bind.JSON(200, "done"), nil
 	}))
 	ids := make(chan string, 20)
+	conflicts := make(chan http.Header, 20)
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			ids <- s.start(t, "once", `{"value":"x"}`, HeaderIdempotencyKey, "order-42")
+			status, h, b := s.do(t, "POST", "/api/endpoints/once", `{"value":"x"}`, HeaderIdempotencyKey, "order-42")
+			switch status {
+			case http.StatusAccepted:
+				ids <- h.Get(HeaderExecutionID)
+			case http.StatusConflict:
+				conflicts <- h
+			default:
+				t.Errorf("POST once: %d %s", status, b)
+			}
 		})
 	}
 	wg.Wait()
 	close(ids)
+	close(conflicts)
 	distinct := map[string]bool{}
 	for id := range ids {
 		distinct[id] = true
+	}
+	for h := range conflicts {
+		if h.Get("Retry-After") != "1" {
+			t.Errorf("a 409 without Retry-After: %v", h)
+		}
+		distinct[s.start(t, "once", `{"value":"x"}`, HeaderIdempotencyKey, "order-42")] = true // the retry
 	}
 	if len(distinct) != 1 {
 		t.Fatalf("20 calls with one key started %d executions", len(distinct))
@@ -346,6 +367,10 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 	}
 	if n := runs.Load(); n != 1 {
 		t.Fatalf("the workflow ran %d times", n)
+	}
+	if status, _, b := s.do(t, "POST", "/api/endpoints/once", `{"value":"y"}`, HeaderIdempotencyKey, "order-42"); status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(b), "another request") {
+		t.Fatalf("the key with another body: %d %s, want 422", status, b)
 	}
 	other := s.start(t, "once", `{}`, HeaderIdempotencyKey, "order-43")
 	if distinct[other] {

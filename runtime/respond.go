@@ -39,7 +39,7 @@ func (s *Server) respond(x *exchange, res bind.Result) error {
 	x.ctHeader[0] = mimeJSON
 	w.Header()["Content-Type"] = x.ctHeader[:]
 	w.WriteHeader(status)
-	x.result = body // the record keeps the bytes the caller got
+	x.result, x.answer = body, body // the record keeps the bytes the caller got
 	_, err = w.Write(body)
 	return err
 }
@@ -82,6 +82,7 @@ func (s *Server) respondRaw(x *exchange, status int, r *bifrost.Response) error 
 	if !bodyAllowed(status) || len(r.Body) == 0 {
 		return nil
 	}
+	x.answer = r.Body
 	_, err := w.Write(r.Body)
 	return err
 }

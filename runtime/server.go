@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -93,6 +94,8 @@ type Server struct {
 
 	anyPublic  bool // some endpoint is public: anonymous callers may read its executions
 	redact     redactor
+	deliveries deliveries // answers to signed deliveries, for their retries
+	accepting  sync.Map   // idempotency keys being accepted now
 	storeLimit int
 	cors       []echo.MiddlewareFunc // empty without Options.CORSOrigins
 	tooLarge   string                // the 413 detail

@@ -178,3 +178,57 @@ func TestSendersAsTheySign(t *testing.T) {
 		}
 	}
 }
+
+// TestRetriedDeliveryRunsOnce (round 2, finding 8): a sender's retry of a
+// delivery it already got an answer to (the same X-GitHub-Delivery, signed
+// again) answers as the first did, marked X-Bifrost-Replayed, and runs
+// nothing; another delivery id runs.
+func TestRetriedDeliveryRunsOnce(t *testing.T) {
+	url, dbPath := serve(t)
+	push := `{"ref":"refs/heads/main","after":"9f1c","repository":{"full_name":"octo/hello"}}`
+	send := func(deliveryID string) (http.Header, string) {
+		req, _ := http.NewRequest("POST", url+"/api/endpoints/github_push", strings.NewReader(push))
+		req.Header = header("Content-Type", "application/json", "X-Hub-Signature-256", webhook.SignGitHub(githubSecret, []byte(push)),
+			"X-GitHub-Delivery", deliveryID)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("delivery %s: %d %s", deliveryID, resp.StatusCode, b)
+		}
+		return resp.Header, string(b)
+	}
+	h1, b1 := send("72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	h2, b2 := send("72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	if b1 != b2 || h2.Get(runtime.HeaderReplayed) != "true" || h1.Get(runtime.HeaderReplayed) != "" ||
+		h2.Get(runtime.HeaderExecutionID) != h1.Get(runtime.HeaderExecutionID) {
+		t.Fatalf("the retry was not answered as the first:\n%v %s\n%v %s", h1, b1, h2, b2)
+	}
+	h3, _ := send("0b989ba4-242f-11e5-81e1-c7b2f1a2b3c4")
+	if h3.Get(runtime.HeaderReplayed) != "" || h3.Get(runtime.HeaderExecutionID) == h1.Get(runtime.HeaderExecutionID) {
+		t.Fatalf("another delivery was taken for a retry: %v", h3)
+	}
+
+	st, err := storeopen.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		list, _, err := st.List(context.Background(), store.Filter{Workflow: "github_push"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 2 {
+			break
+		}
+		if len(list) > 2 || time.Now().After(deadline) {
+			t.Fatalf("%d executions for two deliveries (one sent twice)", len(list))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
