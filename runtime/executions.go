@@ -43,6 +43,9 @@ func (s *Server) accept(x *exchange, args bind.Args) error {
 	if len(key) > maxIdempotencyKey {
 		return s.fail(x, newProblem(http.StatusBadRequest, "the Idempotency-Key header is longer than 255 bytes"))
 	}
+	if p := s.backpressure(x); p != nil {
+		return s.fail(x, p)
+	}
 	if key == "" && x.delivery != "" {
 		key = "delivery:" + x.delivery
 	}

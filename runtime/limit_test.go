@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost"
+	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/workflow"
+	"github.com/google/uuid"
 )
 
 // TestStoredSizesAreCapped (round 2, finding 4): a sync call's input, result
@@ -87,5 +89,91 @@ func TestUnrenderableRecord(t *testing.T) {
 	out, err := json.Marshal(v)
 	if err != nil || !strings.Contains(string(out), "cannot be shown") || !strings.Contains(string(out), `"ok":true`) {
 		t.Fatalf("%v: %.300s", err, out)
+	}
+}
+
+// TestRetention (round 2, finding 4): a started server deletes ended
+// executions older than Options.Retain, and those of a workflow with
+// retain= by its own window; pending ones and newer ones stay.
+func TestRetention(t *testing.T) {
+	st := openTestStore(t)
+	ctx := context.Background()
+	rec := func(workflow string, status store.Status, age time.Duration) string {
+		at := time.Now().Add(-age)
+		e := &store.Execution{ID: newExecutionID(t), Workflow: workflow, Mode: "sync", Status: status, Attempt: 1,
+			Input: json.RawMessage(`{}`), CreatedAt: at, StartedAt: at, FinishedAt: at}
+		if err := st.Record(ctx, []*store.Execution{e}); err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+	old := rec("other", store.Succeeded, 3*time.Hour)
+	fresh := rec("other", store.Failed, 10*time.Minute)
+	keptLonger := rec("audited", store.Succeeded, 3*time.Hour)
+	prunedSooner := rec("chatty", store.Succeeded, 20*time.Minute)
+	wf := func(name string, retain time.Duration) *Workflow {
+		return &Workflow{Spec: workflow.Spec{Name: name, Retain: retain}, NewArgs: func() bind.Args { return &echoArgs{} }}
+	}
+	srv, err := New(Options{Workflows: []*Workflow{wf("audited", 7*24*time.Hour), wf("chatty", 15*time.Minute)},
+		Store: st, Retain: time.Hour, Logger: discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(ctx)
+	gone := func(id string) bool { _, err := st.Get(ctx, id); return err == store.ErrNotFound }
+	deadline := time.Now().Add(10 * time.Second)
+	for !(gone(old) && gone(prunedSooner)) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !gone(old) || !gone(prunedSooner) || gone(fresh) || gone(keptLonger) {
+		t.Fatalf("after retention: old gone %v, chatty gone %v, fresh gone %v, audited gone %v",
+			gone(old), gone(prunedSooner), gone(fresh), gone(keptLonger))
+	}
+}
+
+func newExecutionID(t *testing.T) string {
+	t.Helper()
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+// TestBackpressure (round 2, finding 9): with nothing working the queue, an
+// async call past the pending cap, in all or of one workflow, is a 503
+// with Retry-After, and nothing is stored for it.
+func TestBackpressure(t *testing.T) {
+	st := openTestStore(t)
+	run := func(ctx context.Context, a *jobArgs) (bind.Result, error) { return bind.JSON(200, a.Value), nil }
+	srv, err := New(Options{Workflows: []*Workflow{asyncWorkflow("a", 0, time.Minute, run), asyncWorkflow("b", 0, time.Minute, run)},
+		Store: st, Workers: 0, MaxPending: 5, MaxPendingPerWorkflow: 3, Logger: discard, Auth: &auth.Config{EnvKey: testKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &execServer{store: st, srv: srv}
+	s.url = startHandler(t, srv)
+	post := func(name string) (int, http.Header) {
+		status, h, _ := s.do(t, "POST", "/api/endpoints/"+name, `{"value":"v"}`)
+		return status, h
+	}
+	for i := range 3 {
+		if status, _ := post("a"); status != http.StatusAccepted {
+			t.Fatalf("a #%d: %d", i+1, status)
+		}
+	}
+	if status, h := post("a"); status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+		t.Fatalf("a past its cap of 3: %d, Retry-After %q", status, h.Get("Retry-After"))
+	}
+	for i := range 2 {
+		if status, _ := post("b"); status != http.StatusAccepted {
+			t.Fatalf("b #%d: %d", i+1, status)
+		}
+	}
+	if status, _ := post("b"); status != http.StatusServiceUnavailable {
+		t.Fatalf("b past the total cap of 5: %d", status)
+	}
+	total, _, err := st.CountPending(context.Background())
+	if err != nil || total != 5 {
+		t.Fatalf("pending: %d %v, want the 5 accepted", total, err)
 	}
 }

@@ -66,6 +66,15 @@ type Options struct {
 	// KiB. An async input and result are kept whole: they are the only
 	// copy (the body limit bounds them). Default DefaultStoreLimit.
 	StoreLimit int
+	// Retain is how long ended executions are kept, unless their workflow's
+	// retain= says otherwise; older ones are deleted in the background, in
+	// small batches. Default DefaultRetain; negative keeps them for ever.
+	Retain time.Duration
+	// MaxPending caps the async executions waiting to run, in all (default
+	// DefaultMaxPending; negative: no cap); MaxPendingPerWorkflow caps them
+	// per workflow (0: no cap). A call past a cap is a 503 with Retry-After.
+	MaxPending            int
+	MaxPendingPerWorkflow int
 
 	// Store records executions and holds the async queue. Without one,
 	// sync executions are not recorded and async workflows cannot be served.
@@ -94,6 +103,8 @@ type Server struct {
 
 	anyPublic  bool // some endpoint is public: anonymous callers may read its executions
 	redact     redactor
+	pressure   pressure
+	retention  *retention // nil without a store, or with Retain < 0 and no retain=
 	deliveries deliveries // answers to signed deliveries, for their retries
 	accepting  sync.Map   // idempotency keys being accepted now
 	storeLimit int
@@ -138,6 +149,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.tooLarge = "the body is larger than the limit of " + strconv.FormatInt(s.bodyLimit, 10) + " bytes"
 	s.redact = newRedactor(opts.RedactHeaders)
+	s.pressure.maxTotal, s.pressure.maxPerWorkflow = cmp.Or(opts.MaxPending, DefaultMaxPending), opts.MaxPendingPerWorkflow
 	s.storeLimit = cmp.Or(opts.StoreLimit, DefaultStoreLimit)
 	if len(opts.CORSOrigins) > 0 {
 		s.cors = []echo.MiddlewareFunc{middleware.CORSWithConfig(middleware.CORSConfig{
@@ -215,6 +227,8 @@ func New(opts Options) (*Server, error) {
 		}
 		en.config = cs
 		s.engine = en
+		retain := cmp.Or(opts.Retain, DefaultRetain)
+		s.retention = newRetention(opts.Store, s.log, max(retain, 0), s.workflows)
 	}
 	return s, nil
 }
@@ -231,7 +245,11 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.engine == nil {
 		return nil
 	}
-	return s.engine.start(ctx)
+	if err := s.engine.start(ctx); err != nil {
+		return err
+	}
+	s.retention.start()
+	return nil
 }
 
 // Shutdown stops accepting async executions, lets running ones finish until
@@ -242,6 +260,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.engine == nil {
 		return nil
 	}
+	s.retention.close()
 	return s.engine.stop(ctx)
 }
 

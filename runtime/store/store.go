@@ -112,6 +112,7 @@ type EnqueueFunc func(ctx context.Context, tx *sql.Tx, fresh []*Execution) ([]in
 // that does not apply to a database is a documented no-op there.
 type Store interface {
 	Executions
+	Retention
 	Keys
 	Configs
 	Queue
@@ -253,3 +254,23 @@ type Worker struct {
 
 // IdempotencyWindow is how long an idempotency key returns its first execution.
 const IdempotencyWindow = 24 * time.Hour
+
+// Retention bounds what the store holds: old executions are deleted, and
+// the queue's depth can be read cheaply to refuse work past a cap.
+type Retention interface {
+	// Prune deletes at most f.Limit ended executions created before
+	// f.Before (of f.Workflow, or of every workflow but f.Except when
+	// f.Workflow is ""), oldest first, and returns how many it deleted.
+	// Pending and running executions are never deleted.
+	Prune(ctx context.Context, f PruneFilter) (int, error)
+	// CountPending counts the pending executions, in all and by workflow.
+	CountPending(ctx context.Context) (total int, byWorkflow map[string]int, err error)
+}
+
+// PruneFilter selects the executions Prune deletes.
+type PruneFilter struct {
+	Before   time.Time
+	Workflow string   // "" for every workflow but Except
+	Except   []string // with Workflow "": workflows kept by a window of their own
+	Limit    int      // at most this many in one call; 0 means 1000
+}

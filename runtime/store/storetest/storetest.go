@@ -52,4 +52,5 @@ func Run(t *testing.T, d Driver) {
 	t.Run("RecoverOrphans", func(t *testing.T) { t.Parallel(); testRecoverOrphans(t, h) })
 	t.Run("ListenEnded", func(t *testing.T) { t.Parallel(); testListenEnded(t, h) })
 	t.Run("Liveness", func(t *testing.T) { t.Parallel(); testLiveness(t, h) })
+	t.Run("Retention", func(t *testing.T) { t.Parallel(); testRetention(t, h) })
 }

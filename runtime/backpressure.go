@@ -1,0 +1,72 @@
+package runtime
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bifrost-go/bifrost"
+)
+
+// DefaultMaxPending is Options.MaxPending when zero: past 10,000 async
+// executions waiting to run, new calls are refused with 503 until workers
+// catch up, rather than the queue growing without bound.
+const DefaultMaxPending = 10000
+
+// pendingRefresh is how stale the pending counts may be: they are read from
+// the store, shared by every replica, at most this often.
+const pendingRefresh = time.Second
+
+// pressure holds the last pending counts read from the store.
+type pressure struct {
+	maxTotal, maxPerWorkflow int
+
+	mu    sync.Mutex
+	at    time.Time
+	total int
+	by    map[string]int
+}
+
+// backpressure refuses an async call when the pending executions, in all
+// or of its workflow, are at their cap: 503 with Retry-After.
+func (s *Server) backpressure(x *exchange) *bifrost.Error {
+	p := &s.pressure
+	if p.maxTotal <= 0 && p.maxPerWorkflow <= 0 {
+		return nil
+	}
+	total, mine, err := p.counts(x.c.Request().Context(), s, x.ep.wf.Name)
+	if err != nil {
+		return nil // the accept that follows reports a store that does not answer
+	}
+	full := p.maxTotal > 0 && total >= p.maxTotal || p.maxPerWorkflow > 0 && mine >= p.maxPerWorkflow
+	if !full {
+		p.took(x.ep.wf.Name)
+		return nil
+	}
+	x.c.Response().Header().Set("Retry-After", strconv.Itoa(5))
+	return newProblem(http.StatusServiceUnavailable, "too many executions are waiting to run; retry later")
+}
+
+func (p *pressure) counts(ctx context.Context, s *Server, workflow string) (int, int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.at) > pendingRefresh {
+		total, by, err := s.engine.store.CountPending(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		p.at, p.total, p.by = time.Now(), total, by
+	}
+	return p.total, p.by[workflow], nil
+}
+
+// took counts an accept of this process since the last read, so a burst
+// between two reads cannot overshoot the cap by much.
+func (p *pressure) took(workflow string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total++
+	p.by[workflow]++
+}

@@ -1,0 +1,25 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/internal/sqlrow"
+)
+
+// Prune implements store.Store.
+func (s *Store) Prune(ctx context.Context, f store.PruneFilter) (int, error) {
+	query, args := sqlrow.PruneQuery(f, func(n int) string { return "$" + strconv.Itoa(n) })
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// CountPending implements store.Store.
+func (s *Store) CountPending(ctx context.Context) (int, map[string]int, error) {
+	return sqlrow.CountPending(ctx, s.db)
+}
