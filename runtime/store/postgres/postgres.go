@@ -1,11 +1,11 @@
 // Package postgres is the store on PostgreSQL, where several `serve`
-// replicas and `worker` processes share one database (docs/deploy.md): its
-// SQL with $n placeholders, its migrations run under an advisory lock,
-// idempotency keys locked while they are looked up, grouped writes
-// (batch.go), the queue on River's database/sql driver with a pgx LISTEN
-// connection (queue.go), a notification when an execution ends (notify.go),
-// and worker liveness: heartbeats and the reaping of dead workers' jobs
-// (workers.go).
+// replicas and `worker` processes share one database (docs/deploy.md): the
+// statements it shares with SQLite (sqlrow.Tables) given $n placeholders,
+// its migrations run under an advisory lock, idempotency keys locked while
+// they are looked up, grouped writes (batch.go), the queue on River's
+// database/sql driver with a pgx LISTEN connection (queue.go), a
+// notification when an execution ends (notify.go), and worker liveness:
+// heartbeats and the reaping of dead workers' jobs (workers.go).
 package postgres
 
 import (
@@ -44,6 +44,8 @@ const migrationLockClass = 0x62667374
 
 // Store is the store on a PostgreSQL database.
 type Store struct {
+	sqlrow.Tables // configuration, keys, and the executions' reads, Record and Cancel
+
 	db     *sql.DB
 	config *pgxpool.Config // the connection settings, for the listener pool
 
@@ -78,6 +80,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(size)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, config: cfg}
+	s.Tables = sqlrow.NewTables(db, sqlrow.Driver{Bind: numbered, Ended: s.ended})
 	s.initWrites()
 	ping, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

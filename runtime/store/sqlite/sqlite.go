@@ -24,6 +24,8 @@ var migrations embed.FS
 
 // Store is the store on one SQLite file.
 type Store struct {
+	sqlrow.Tables // configuration, keys, and the executions' reads, Record and Cancel
+
 	db    *sql.DB
 	path  string
 	gate  gate // the store's writers, one at a time, in arrival order (gate.go)
@@ -57,6 +59,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// use, and opening a SQLite connection is not cheap.
 	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: abs, gate: newGate()}
+	s.Tables = sqlrow.NewTables(db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce})
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
