@@ -53,3 +53,21 @@ func Run(t *testing.T, d Driver) {
 	t.Run("ListenEnded", func(t *testing.T) { t.Parallel(); testListenEnded(t, h) })
 	t.Run("Liveness", func(t *testing.T) { t.Parallel(); testLiveness(t, h) })
 }
+
+// A test is one scenario of the suite.
+type test struct {
+	name string
+	run  func(t *testing.T, h *harness)
+}
+
+// runTests runs each test as a parallel sub-test on a new, empty store of
+// its own.
+func runTests(t *testing.T, newH func(*testing.T) *harness, tests ...test) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, newH(t))
+		})
+	}
+}
