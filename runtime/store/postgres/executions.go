@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -34,19 +35,16 @@ func numbered(query string) string {
 // locked first, so replicas accepting one key at once take turns; the
 // fresh executions are inserted in one statement.
 func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue store.EnqueueFunc) ([]store.Accepted, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var out []store.Accepted
+	err := sqlrow.InTx(ctx, &s.tables, func(tx *sql.Tx) error {
+		if err := lockIdempotencyKeys(ctx, tx, execs); err != nil {
+			return err
+		}
+		var err error
+		out, err = sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, insertMany)
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	if err := lockIdempotencyKeys(ctx, tx, execs); err != nil {
-		return nil, err
-	}
-	out, err := s.AcceptTx(ctx, tx, execs, enqueue, insertMany)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return out, nil

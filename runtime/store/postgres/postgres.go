@@ -44,7 +44,7 @@ const migrationLockClass = 0x62667374
 
 // Store is the store on a PostgreSQL database.
 type Store struct {
-	sqlrow.Tables // configuration, keys, and the executions' reads, Record and Cancel
+	tables // configuration, keys, and the executions' reads, Record and Cancel
 
 	db     *sql.DB
 	config *pgxpool.Config // the connection settings, for the listener pool
@@ -58,6 +58,10 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
+
+// tables names sqlrow.Tables for embedding: an unexported field, so the
+// store exports only its store.Store methods.
+type tables = sqlrow.Tables
 
 // Open connects to PostgreSQL (a postgres:// or postgresql:// URL) through
 // pgx's database/sql driver and migrates. The URL may carry pool_max_conns (the database/sql pool's size,
@@ -80,7 +84,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(size)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, config: cfg}
-	s.Tables = sqlrow.NewTables(db, sqlrow.Driver{Bind: numbered, Ended: s.ended})
+	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Bind: numbered, Ended: s.ended})
 	s.initWrites()
 	ping, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -15,16 +15,10 @@ import (
 // accepts of one idempotency key cannot interleave.
 func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue store.EnqueueFunc) ([]store.Accepted, error) {
 	var out []store.Accepted
-	err := s.write(ctx, func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		if out, err = s.AcceptTx(ctx, tx, execs, enqueue, s.insertEach); err != nil {
-			return err
-		}
-		return tx.Commit()
+	err := sqlrow.InTx(ctx, &s.tables, func(tx *sql.Tx) error {
+		var err error
+		out, err = sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, s.insertEach)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -35,7 +29,7 @@ func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue st
 // insertEach inserts accepted executions one statement each.
 func (s *Store) insertEach(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error {
 	for _, e := range execs {
-		if err := s.InsertExecution(ctx, tx, e); err != nil {
+		if err := sqlrow.InsertExecution(ctx, &s.tables, tx, e); err != nil {
 			return fmt.Errorf("accept %s: %w", e.ID, err)
 		}
 	}

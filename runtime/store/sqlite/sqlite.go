@@ -24,7 +24,7 @@ var migrations embed.FS
 
 // Store is the store on one SQLite file.
 type Store struct {
-	sqlrow.Tables // configuration, keys, and the executions' reads, Record and Cancel
+	tables // configuration, keys, and the executions' reads, Record and Cancel
 
 	db    *sql.DB
 	path  string
@@ -33,6 +33,10 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
+
+// tables names sqlrow.Tables for embedding: an unexported field, so the
+// store exports only its store.Store methods.
+type tables = sqlrow.Tables
 
 // Open opens the SQLite file at path (relative to the working directory),
 // creating it (and its folder) readable by its owner only, in WAL mode with
@@ -59,7 +63,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// use, and opening a SQLite connection is not cheap.
 	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: abs, gate: newGate()}
-	s.Tables = sqlrow.NewTables(db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce})
+	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce})
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)

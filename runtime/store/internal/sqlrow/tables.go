@@ -29,7 +29,9 @@ type Driver struct {
 // Tables implements the store.Store methods whose SQL is the same on SQLite
 // and PostgreSQL but for placeholders: configuration, keys, and the
 // executions' reads, Record and Cancel. A store embeds it and writes the
-// rest (Start, Finish, Accept's transaction, the queue) in its own SQL.
+// rest (Start, Finish, Accept's transaction, the queue) in its own SQL,
+// with the help of InTx, AcceptTx and InsertExecution: functions rather
+// than methods, so that what the store exports stays store.Store.
 type Tables struct {
 	db     *sql.DB
 	driver Driver
@@ -109,7 +111,7 @@ func all[T any](ctx context.Context, db *sql.DB, scan func(Scanner) (*T, error),
 }
 
 // InsertExecution inserts e within tx.
-func (t *Tables) InsertExecution(ctx context.Context, tx *sql.Tx, e *store.Execution) error {
+func InsertExecution(ctx context.Context, t *Tables, tx *sql.Tx, e *store.Execution) error {
 	logs, err := LogsJSON(e.Logs)
 	if err != nil {
 		return err
@@ -125,7 +127,7 @@ func (t *Tables) InsertExecution(ctx context.Context, tx *sql.Tx, e *store.Execu
 // idempotency key is held, within the batch or by a stored execution,
 // is a duplicate of that one; the others are enqueued, then handed to
 // insert (unless there are none).
-func (t *Tables) AcceptTx(ctx context.Context, tx *sql.Tx, execs []*store.Execution, enqueue store.EnqueueFunc,
+func AcceptTx(ctx context.Context, t *Tables, tx *sql.Tx, execs []*store.Execution, enqueue store.EnqueueFunc,
 	insert func(ctx context.Context, tx *sql.Tx, fresh []*store.Execution) error) ([]store.Accepted, error) {
 	out := make([]store.Accepted, len(execs))
 	var fresh []*store.Execution
@@ -190,16 +192,27 @@ func (t *Tables) Record(ctx context.Context, execs []*store.Execution) error {
 	if len(execs) == 0 {
 		return nil
 	}
+	return InTx(ctx, t, func(tx *sql.Tx) error {
+		for _, e := range execs {
+			if err := InsertExecution(ctx, t, tx, e); err != nil {
+				return fmt.Errorf("record %s: %w", e.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// InTx runs fn in a transaction, as one of the store's writes, and commits
+// when fn succeeds.
+func InTx(ctx context.Context, t *Tables, fn func(tx *sql.Tx) error) error {
 	return t.driver.Write(ctx, func() error {
 		tx, err := t.db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
-		for _, e := range execs {
-			if err := t.InsertExecution(ctx, tx, e); err != nil {
-				return fmt.Errorf("record %s: %w", e.ID, err)
-			}
+		if err := fn(tx); err != nil {
+			return err
 		}
 		return tx.Commit()
 	})
@@ -322,12 +335,7 @@ func (t *Tables) TouchKeys(ctx context.Context, used map[string]time.Time) error
 	if len(used) == 0 {
 		return nil
 	}
-	return t.driver.Write(ctx, func() error {
-		tx, err := t.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	return InTx(ctx, t, func(tx *sql.Tx) error {
 		// In id order: replicas touching the same keys at once lock their
 		// rows in one order, so PostgreSQL sees no deadlock.
 		for _, id := range slices.Sorted(maps.Keys(used)) {
@@ -336,7 +344,7 @@ func (t *Tables) TouchKeys(ctx context.Context, used map[string]time.Time) error
 				return err
 			}
 		}
-		return tx.Commit()
+		return nil
 	})
 }
 
