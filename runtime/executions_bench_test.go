@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +19,6 @@ import (
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
-	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -55,19 +53,10 @@ func newBenchServer(b *testing.B, withStore bool, workers int, workflows ...*Wor
 	opts := Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler), Workers: workers}
 	s := &benchServer{}
 	if withStore {
-		st, err := storeopen.Open(context.Background(), filepath.Join(b.TempDir(), "bifrost.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
+		st := openStore(b, "")
 		s.st, opts.Store = st, st
 	}
-	srv, err := New(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	srv := startServer(b, opts)
 	s.srv = srv
 	s.ts = httptest.NewServer(srv.Handler())
 	s.url = s.ts.URL
@@ -84,11 +73,7 @@ func newBenchServer(b *testing.B, withStore bool, workers int, workflows ...*Wor
 // async executions finish.
 func (s *benchServer) shutdown(b *testing.B) {
 	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
-		b.Errorf("shutdown: %v", err)
-	}
+	drain(b, s.srv, time.Minute)
 	s.closed = true
 }
 
