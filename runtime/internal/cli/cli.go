@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -157,3 +158,18 @@ func exactArgs(n int) cobra.PositionalArgs {
 func jsonLog(cmd *cobra.Command) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 }
+
+// table writes what the list commands print: a header and rows, in
+// columns two spaces apart.
+type table struct{ tw *tabwriter.Writer }
+
+func newTable(out io.Writer, header ...string) table {
+	t := table{tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)}
+	t.row(header...)
+	return t
+}
+
+func (t table) row(cells ...string) { fmt.Fprintln(t.tw, strings.Join(cells, "\t")) }
+
+// flush writes the table out, its columns as wide as their widest cell.
+func (t table) flush() error { return t.tw.Flush() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -106,16 +105,15 @@ func configList(db *dbFlag) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "KEY\tVALUE\tSECRET\tUPDATED")
+				t := newTable(cmd.OutOrStdout(), "KEY", "VALUE", "SECRET", "UPDATED")
 				for _, v := range values {
 					value, kind := v.Value, "no"
 					if v.Secret {
 						value, kind = masked, "yes (key "+v.KeyID+")"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Name, value, kind, day(v.UpdatedAt))
+					t.row(v.Name, value, kind, day(v.UpdatedAt))
 				}
-				return tw.Flush()
+				return t.flush()
 			})
 		},
 	}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,20 +51,18 @@ func executionsList(db *dbFlag) *cobra.Command {
 // printExecutions writes a page of executions as a table, and the cursor of
 // the next page when there is one.
 func printExecutions(out io.Writer, page []*store.Execution, next string) error {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tWORKFLOW\tMODE\tSTATUS\tATTEMPT\tCREATED\tDURATION")
+	t := newTable(out, "ID", "WORKFLOW", "MODE", "STATUS", "ATTEMPT", "CREATED", "DURATION")
 	for _, e := range page {
 		duration := "-"
 		if !e.StartedAt.IsZero() && !e.FinishedAt.IsZero() {
 			duration = e.FinishedAt.Sub(e.StartedAt).Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.ID, e.Workflow, e.Mode, e.Status, e.Attempt,
-			e.CreatedAt.Format(time.RFC3339), duration)
+		t.row(e.ID, e.Workflow, e.Mode, string(e.Status), strconv.Itoa(e.Attempt), e.CreatedAt.Format(time.RFC3339), duration)
 	}
 	if next != "" {
-		fmt.Fprintf(tw, "next page: --cursor %s\n", next)
+		t.row("next page: --cursor " + next) // one cell: it ends the columns
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 func executionsGet(app App, db *dbFlag) *cobra.Command {
@@ -72,15 +70,9 @@ func executionsGet(app App, db *dbFlag) *cobra.Command {
 		Use:   "get ID",
 		Short: "Show one execution as JSON",
 		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return db.with(cmd, func(ctx context.Context, st store.Store) error {
-				e, err := st.Get(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return printJSON(cmd.OutOrStdout(), app.View(e))
-			})
-		},
+		RunE: showExecution(app, db, func(ctx context.Context, st store.Store, id string) (*store.Execution, error) {
+			return st.Get(ctx, id)
+		}),
 	}
 }
 
@@ -89,15 +81,21 @@ func executionsCancel(app App, db *dbFlag) *cobra.Command {
 		Use:   "cancel ID",
 		Short: "Cancel a pending execution, or ask a running one to stop",
 		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return db.with(cmd, func(ctx context.Context, st store.Store) error {
-				e, err := app.Cancel(ctx, st, args[0])
-				if err != nil {
-					return err
-				}
-				return printJSON(cmd.OutOrStdout(), app.View(e))
-			})
-		},
+		RunE:  showExecution(app, db, app.Cancel),
+	}
+}
+
+// showExecution is the RunE of a command that finds (or changes) the
+// execution its argument names and prints it as the API shows it.
+func showExecution(app App, db *dbFlag, find func(ctx context.Context, st store.Store, id string) (*store.Execution, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		return db.with(cmd, func(ctx context.Context, st store.Store) error {
+			e, err := find(ctx, st, args[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), app.View(e))
+		})
 	}
 }
 

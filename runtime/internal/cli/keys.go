@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -98,14 +97,12 @@ func keysList(db *dbFlag) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSCOPE\tSTATUS\tCREATED\tEXPIRES\tLAST USED\tDESCRIPTION")
+				t := newTable(cmd.OutOrStdout(), "ID", "SCOPE", "STATUS", "CREATED", "EXPIRES", "LAST USED", "DESCRIPTION")
 				now := time.Now()
 				for _, k := range keys {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, keyScope(k), keyStatus(k, now),
-						day(k.CreatedAt), day(k.ExpiresAt), day(k.LastUsedAt), k.Description)
+					t.row(k.ID, keyScope(k), keyStatus(k, now), day(k.CreatedAt), day(k.ExpiresAt), day(k.LastUsedAt), k.Description)
 				}
-				return tw.Flush()
+				return t.flush()
 			})
 		},
 	}

@@ -2,11 +2,9 @@ package cli
 
 import (
 	"cmp"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -35,8 +33,7 @@ func workflowsCommand(app App) *cobra.Command {
 func printWorkflows(out io.Writer, specs []*workflow.Spec) error {
 	sorted := slices.Clone(specs)
 	slices.SortFunc(sorted, func(a, b *workflow.Spec) int { return strings.Compare(a.Name, b.Name) })
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tMETHODS\tMODE\tPUBLIC\tENDPOINT\tFUNC")
+	t := newTable(out, "NAME", "METHODS", "MODE", "PUBLIC", "ENDPOINT", "FUNC")
 	for _, wf := range sorted {
 		methods, endpoint := "-", "-"
 		if wf.Endpoint {
@@ -51,9 +48,9 @@ func printWorkflows(out io.Writer, specs []*workflow.Spec) error {
 		if wf.Package != "" {
 			fn = wf.Package + "." + wf.Func
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", wf.Name, methods, cmp.Or(wf.Mode, workflow.Sync), public, endpoint, fn)
+		t.row(wf.Name, methods, string(cmp.Or(wf.Mode, workflow.Sync)), public, endpoint, fn)
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 func openAPICommand(app App) *cobra.Command {
