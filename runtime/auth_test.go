@@ -985,26 +985,7 @@ func (noRecords) Record(context.Context, []*store.Execution) error { return nil 
 func BenchmarkAuth(b *testing.B) {
 	st := openStore(b, "")
 	defer st.Close()
-	greet := func(name string, public bool) *Workflow {
-		return &Workflow{
-			Spec: workflow.Spec{
-				Name:     name,
-				Endpoint: true,
-				Public:   public,
-				Methods:  []string{"POST"},
-				Body:     workflow.BodyDecoded,
-				Timeout:  time.Minute,
-			},
-			Decode: func(in *bind.Input) (bind.Args, error) {
-				a := &benchArgs{}
-				if err := json.Unmarshal(in.Body(), &a.In); err != nil {
-					return nil, &bifrost.Error{Status: 400, Detail: err.Error()}
-				}
-				return a, nil
-			},
-		}
-	}
-	srv, err := New(Options{Workflows: []*Workflow{greet("public", true), greet("key", false)},
+	srv, err := New(Options{Workflows: []*Workflow{greetWorkflow("public", true), greetWorkflow("key", false)},
 		Logger: slog.New(slog.DiscardHandler), Store: noRecords{st}, Auth: &auth.Config{}})
 	if err != nil {
 		b.Fatal(err)

@@ -88,6 +88,16 @@ func (s *benchServer) close(b *testing.B) {
 	}
 }
 
+// startJob starts one execution of the async benchmark workflow: anything
+// but a 202 is an error.
+func (s *benchServer) startJob() error {
+	status, err := s.post("/api/endpoints/job", asyncBenchBody)
+	if err == nil && status != 202 {
+		err = fmt.Errorf("status %d", status)
+	}
+	return err
+}
+
 // post calls an endpoint and returns its status, reading the answer whole so
 // the connection goes back to the pool.
 func (s *benchServer) post(path, body string) (int, error) {
@@ -183,14 +193,12 @@ func (m cpuMeter) report(b *testing.B, n int) {
 }
 
 // greetWorkflow is a trivial sync JSON endpoint: decode, greet, answer.
-// The benchmarks' endpoints are public: they measure execution and its
-// record, not credential checks.
-func greetWorkflow() *Workflow {
+func greetWorkflow(name string, public bool) *Workflow {
 	return &Workflow{
 		Spec: workflow.Spec{
-			Name:     "greet",
+			Name:     name,
 			Endpoint: true,
-			Public:   true,
+			Public:   public,
 			Methods:  []string{"POST"},
 			Body:     workflow.BodyDecoded,
 			Mode:     workflow.Sync,
@@ -218,7 +226,8 @@ func BenchmarkSyncRecording(b *testing.B) {
 			name = "record=on"
 		}
 		b.Run(name, func(b *testing.B) {
-			s := newBenchServer(b, record, 0, greetWorkflow())
+			// Public: this measures execution and its record, not credential checks.
+			s := newBenchServer(b, record, 0, greetWorkflow("greet", true))
 			// Warm the pool and the store before timing.
 			for range 16 {
 				if status, err := s.post("/api/endpoints/greet", benchBody); err != nil || status != 200 {
@@ -293,13 +302,7 @@ func BenchmarkAsyncAccept(b *testing.B) {
 			b.ResetTimer()
 			cpu := startCPU()
 			start := time.Now()
-			callers(b, n, b.N, func() error {
-				status, err := s.post("/api/endpoints/job", asyncBenchBody)
-				if err == nil && status != 202 {
-					err = fmt.Errorf("status %d", status)
-				}
-				return err
-			})
+			callers(b, n, b.N, s.startJob)
 			elapsed := time.Since(start)
 			b.StopTimer()
 			cpu.report(b, b.N)
@@ -325,13 +328,7 @@ func BenchmarkAsyncComplete(b *testing.B) {
 			b.ResetTimer()
 			cpu := startCPU()
 			start := time.Now()
-			callers(b, n, b.N, func() error {
-				status, err := s.post("/api/endpoints/job", asyncBenchBody)
-				if err == nil && status != 202 {
-					err = fmt.Errorf("status %d", status)
-				}
-				return err
-			})
+			callers(b, n, b.N, s.startJob)
 			accepted := time.Since(start)
 			deadline := start.Add(2*time.Minute + time.Duration(b.N)*time.Millisecond)
 			for {
