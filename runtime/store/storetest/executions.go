@@ -28,28 +28,28 @@ func testAccept(t *testing.T, newH func(*testing.T) *harness) {
 		test{"key_older_than_the_window_starts_a_new_execution", acceptKeyOlderThanTheWindowStartsANewExecution},
 		test{"executions_without_a_key_are_never_duplicates", acceptExecutionsWithoutAKeyAreNeverDuplicates},
 	)
-	t.Run("same_key_with_another_credential_or_workflow_is_new", func(t *testing.T) {
-		t.Parallel()
-		for _, tc := range []struct{ name, workflow, credential string }{
-			{"another_credential", "orders", "key_2"},
-			{"public_call", "orders", ""},
-			{"another_workflow", "invoices", "key_1"},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				t.Parallel()
-				h := newH(t)
-				first := async("orders", "key_1", "k-1")
-				h.accept(first)
-				other := async(tc.workflow, tc.credential, "k-1")
-				out := h.accept(other)
-				if out[0].Duplicate || out[0].Execution.ID != other.ID {
-					t.Errorf("Accept = %s duplicate=%v, want a new execution %s", out[0].Execution.ID, out[0].Duplicate, other.ID)
-				}
-				check(t, "Get of the first", h.get(first.ID), withJob(first, h))
-				check(t, "Get of the new one", h.get(other.ID), withJob(other, h))
-			})
-		}
-	})
+	runCases(t, newH, "same_key_with_another_credential_or_workflow_is_new", []otherCaller{
+		{"another_credential", "orders", "key_2"},
+		{"public_call", "orders", ""},
+		{"another_workflow", "invoices", "key_1"},
+	}, otherCaller.caseName, acceptSameKeyFromAnotherCallerIsNew)
+}
+
+// otherCaller calls with an idempotency key another caller used.
+type otherCaller struct{ name, workflow, credential string }
+
+func (c otherCaller) caseName() string { return c.name }
+
+func acceptSameKeyFromAnotherCallerIsNew(t *testing.T, h *harness, tc otherCaller) {
+	first := async("orders", "key_1", "k-1")
+	h.accept(first)
+	other := async(tc.workflow, tc.credential, "k-1")
+	out := h.accept(other)
+	if out[0].Duplicate || out[0].Execution.ID != other.ID {
+		t.Errorf("Accept = %s duplicate=%v, want a new execution %s", out[0].Execution.ID, out[0].Duplicate, other.ID)
+	}
+	check(t, "Get of the first", h.get(first.ID), withJob(first, h))
+	check(t, "Get of the new one", h.get(other.ID), withJob(other, h))
 }
 
 func acceptStoresFreshExecutionsWithEveryField(t *testing.T, h *harness) {
@@ -365,45 +365,40 @@ func testStart(t *testing.T, newH func(*testing.T) *harness) {
 		test{"pending_becomes_running_with_attempt_and_started_at", startPendingBecomesRunningWithAttemptAndStartedAt},
 		test{"unknown_id_is_not_found", startUnknownIDIsNotFound},
 	)
-	t.Run("next_attempt_starts_again", func(t *testing.T) {
-		t.Parallel()
-		for _, tc := range []struct {
-			name  string
-			after func(h *harness, e *store.Execution)
-		}{
-			{"after_a_failed_attempt", func(h *harness, e *store.Execution) {
-				e.Status, e.Error, e.FinishedAt = store.Pending, "attempt 1: boom", at(2)
-				h.finish(e)
-			}},
-			{"after_a_crash_while_running", func(*harness, *store.Execution) {}},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				t.Parallel()
-				h := newH(t)
-				e := h.acceptOne("orders")
-				tc.after(h, h.start(e.ID, 1, at(1)))
-				got := h.start(e.ID, 2, at(10))
-				if got.Status != store.Running || got.Attempt != 2 || !got.StartedAt.Equal(at(10).Truncate(time.Microsecond)) || !got.FinishedAt.IsZero() || !jsonEqual(got.Input, e.Input) {
-					t.Errorf("second Start = %+v, want running in attempt 2 since %v, not finished, with the input", got, at(10))
-				}
-				if stored := h.get(e.ID); stored.Status != store.Running || stored.Attempt != 2 {
-					t.Errorf("Get after the second Start = %s attempt %d, want running attempt 2", stored.Status, stored.Attempt)
-				}
-			})
-		}
-	})
-	t.Run("cancelled_or_finished_execution_is_returned_unchanged", func(t *testing.T) {
-		t.Parallel()
-		for _, s := range []store.Status{store.Cancelled, store.Succeeded, store.Failed} {
-			t.Run(string(s), func(t *testing.T) {
-				t.Parallel()
-				h := newH(t)
-				before := h.inStatus(s)
-				check(t, "Start", h.start(before.ID, 2, at(10)), before)
-				check(t, "Get", h.get(before.ID), before)
-			})
-		}
-	})
+	runCases(t, newH, "next_attempt_starts_again", []nextAttempt{
+		{"after_a_failed_attempt", func(h *harness, e *store.Execution) {
+			e.Status, e.Error, e.FinishedAt = store.Pending, "attempt 1: boom", at(2)
+			h.finish(e)
+		}},
+		{"after_a_crash_while_running", func(*harness, *store.Execution) {}},
+	}, nextAttempt.caseName, startNextAttempt)
+	runCases(t, newH, "cancelled_or_finished_execution_is_returned_unchanged", []store.Status{store.Cancelled, store.Succeeded, store.Failed}, statusName,
+		func(t *testing.T, h *harness, s store.Status) {
+			before := h.inStatus(s)
+			check(t, "Start", h.start(before.ID, 2, at(10)), before)
+			check(t, "Get", h.get(before.ID), before)
+		})
+}
+
+// nextAttempt is how the first attempt of an execution ended: after, given
+// the execution it started.
+type nextAttempt struct {
+	name  string
+	after func(h *harness, e *store.Execution)
+}
+
+func (c nextAttempt) caseName() string { return c.name }
+
+func startNextAttempt(t *testing.T, h *harness, tc nextAttempt) {
+	e := h.acceptOne("orders")
+	tc.after(h, h.start(e.ID, 1, at(1)))
+	got := h.start(e.ID, 2, at(10))
+	if got.Status != store.Running || got.Attempt != 2 || !got.StartedAt.Equal(at(10).Truncate(time.Microsecond)) || !got.FinishedAt.IsZero() || !jsonEqual(got.Input, e.Input) {
+		t.Errorf("second Start = %+v, want running in attempt 2 since %v, not finished, with the input", got, at(10))
+	}
+	if stored := h.get(e.ID); stored.Status != store.Running || stored.Attempt != 2 {
+		t.Errorf("Get after the second Start = %s attempt %d, want running attempt 2", stored.Status, stored.Attempt)
+	}
 }
 
 func startPendingBecomesRunningWithAttemptAndStartedAt(t *testing.T, h *harness) {
@@ -427,32 +422,31 @@ func testFinish(t *testing.T, newH func(*testing.T) *harness) {
 		test{"pending_keeps_the_error_for_the_retry", finishPendingKeepsTheErrorForTheRetry},
 		test{"unknown_id_is_not_found", finishUnknownIDIsNotFound},
 	)
-	t.Run("stores_the_outcome", func(t *testing.T) {
-		t.Parallel()
-		for _, tc := range []struct {
-			status store.Status
-			result string
-			err    string
-		}{
-			{store.Succeeded, `{"charged": true, "id": "ch_1"}`, ""},
-			{store.Failed, "", "card declined"},
-			{store.TimedOut, "", "timed out after 30s"},
-		} {
-			t.Run(string(tc.status), func(t *testing.T) {
-				t.Parallel()
-				h := newH(t)
-				e := h.start(h.acceptOne("orders").ID, 1, at(1))
-				e.Status, e.Error, e.FinishedAt = tc.status, tc.err, at(3).Add(777)
-				if tc.result != "" {
-					e.Result = json.RawMessage(tc.result)
-				}
-				e.Logs = []store.LogEntry{{Time: at(2), Level: "INFO", Message: "working", Attrs: map[string]any{"step": 1, "of": "two"}}}
-				want := clone(e)
-				h.finish(e)
-				check(t, "Get", h.get(e.ID), want)
-			})
-		}
-	})
+	runCases(t, newH, "stores_the_outcome", []outcome{
+		{store.Succeeded, `{"charged": true, "id": "ch_1"}`, ""},
+		{store.Failed, "", "card declined"},
+		{store.TimedOut, "", "timed out after 30s"},
+	}, outcome.caseName, finishStoresTheOutcome)
+}
+
+// outcome is how an attempt ends.
+type outcome struct {
+	status      store.Status
+	result, err string
+}
+
+func (c outcome) caseName() string { return string(c.status) }
+
+func finishStoresTheOutcome(t *testing.T, h *harness, tc outcome) {
+	e := h.start(h.acceptOne("orders").ID, 1, at(1))
+	e.Status, e.Error, e.FinishedAt = tc.status, tc.err, at(3).Add(777)
+	if tc.result != "" {
+		e.Result = json.RawMessage(tc.result)
+	}
+	e.Logs = []store.LogEntry{{Time: at(2), Level: "INFO", Message: "working", Attrs: map[string]any{"step": 1, "of": "two"}}}
+	want := clone(e)
+	h.finish(e)
+	check(t, "Get", h.get(e.ID), want)
 }
 
 func finishPendingKeepsTheErrorForTheRetry(t *testing.T, h *harness) {
@@ -477,18 +471,12 @@ func testCancel(t *testing.T, newH func(*testing.T) *harness) {
 		test{"running_stays_running_with_cancel_requested", cancelRunningStaysRunningWithCancelRequested},
 		test{"unknown_id_is_not_found", cancelUnknownIDIsNotFound},
 	)
-	t.Run("terminal_is_unchanged", func(t *testing.T) {
-		t.Parallel()
-		for _, s := range []store.Status{store.Succeeded, store.Failed, store.TimedOut, store.Cancelled} {
-			t.Run(string(s), func(t *testing.T) {
-				t.Parallel()
-				h := newH(t)
-				before := h.inStatus(s)
-				check(t, "Cancel", h.cancel(before.ID, at(20)), before)
-				check(t, "Get", h.get(before.ID), before)
-			})
-		}
-	})
+	runCases(t, newH, "terminal_is_unchanged", []store.Status{store.Succeeded, store.Failed, store.TimedOut, store.Cancelled}, statusName,
+		func(t *testing.T, h *harness, s store.Status) {
+			before := h.inStatus(s)
+			check(t, "Cancel", h.cancel(before.ID, at(20)), before)
+			check(t, "Get", h.get(before.ID), before)
+		})
 }
 
 func cancelPendingBecomesCancelledWithFinishedAt(t *testing.T, h *harness) {
