@@ -373,11 +373,7 @@ func testStart(t *testing.T, newH func(*testing.T) *harness) {
 		{"after_a_crash_while_running", func(*harness, *store.Execution) {}},
 	}, nextAttempt.caseName, startNextAttempt)
 	runCases(t, newH, "cancelled_or_finished_execution_is_returned_unchanged", []store.Status{store.Cancelled, store.Succeeded, store.Failed}, statusName,
-		func(t *testing.T, h *harness, s store.Status) {
-			before := h.inStatus(s)
-			check(t, "Start", h.start(before.ID, 2, at(10)), before)
-			check(t, "Get", h.get(before.ID), before)
-		})
+		returnedUnchanged("Start", func(h *harness, id string) *store.Execution { return h.start(id, 2, at(10)) }))
 }
 
 // nextAttempt is how the first attempt of an execution ended: after, given
@@ -398,6 +394,16 @@ func startNextAttempt(t *testing.T, h *harness, tc nextAttempt) {
 	}
 	if stored := h.get(e.ID); stored.Status != store.Running || stored.Attempt != 2 {
 		t.Errorf("Get after the second Start = %s attempt %d, want running attempt 2", stored.Status, stored.Attempt)
+	}
+}
+
+// returnedUnchanged checks that op (called what), on an execution in the
+// case's status, returns it as it was and leaves it so.
+func returnedUnchanged(what string, op func(h *harness, id string) *store.Execution) func(*testing.T, *harness, store.Status) {
+	return func(t *testing.T, h *harness, s store.Status) {
+		before := h.inStatus(s)
+		check(t, what, op(h, before.ID), before)
+		check(t, "Get", h.get(before.ID), before)
 	}
 }
 
@@ -472,11 +478,7 @@ func testCancel(t *testing.T, newH func(*testing.T) *harness) {
 		test{"unknown_id_is_not_found", cancelUnknownIDIsNotFound},
 	)
 	runCases(t, newH, "terminal_is_unchanged", []store.Status{store.Succeeded, store.Failed, store.TimedOut, store.Cancelled}, statusName,
-		func(t *testing.T, h *harness, s store.Status) {
-			before := h.inStatus(s)
-			check(t, "Cancel", h.cancel(before.ID, at(20)), before)
-			check(t, "Get", h.get(before.ID), before)
-		})
+		returnedUnchanged("Cancel", func(h *harness, id string) *store.Execution { return h.cancel(id, at(20)) }))
 }
 
 func cancelPendingBecomesCancelledWithFinishedAt(t *testing.T, h *harness) {
