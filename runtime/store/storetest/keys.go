@@ -77,7 +77,7 @@ func testKeys(t *testing.T, newH func(*testing.T) *harness) {
 	runTests(t, newH,
 		test{"create_get_round_trip", keysCreateGetRoundTrip},
 		test{"get_unknown_is_not_found", keysGetUnknownIsNotFound},
-		test{"create_repeated_id_fails_and_keeps_the_first", keysCreateRepeatedIdFailsAndKeepsTheFirst},
+		test{"create_repeated_id_fails_and_keeps_the_first", keysCreateRepeatedIDFailsAndKeepsTheFirst},
 		test{"list_oldest_first", keysListOldestFirst},
 		test{"revoke", keysRevoke},
 		test{"touch_never_moves_back", keysTouchNeverMovesBack},
@@ -118,7 +118,7 @@ func keysGetUnknownIsNotFound(t *testing.T, h *harness) {
 	}
 }
 
-func keysCreateRepeatedIdFailsAndKeepsTheFirst(t *testing.T, h *harness) {
+func keysCreateRepeatedIDFailsAndKeepsTheFirst(t *testing.T, h *harness) {
 	first := newKey("dup", at(0))
 	h.createKey(first)
 	second := newKey("dup", at(5), "orders")
