@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +26,6 @@ import (
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
-	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -72,15 +70,11 @@ func onEachStore(t *testing.T, test func(t *testing.T)) {
 // openTestStore opens a fresh store of the kind onEachStore chose.
 func openTestStore(t *testing.T) store.Store {
 	t.Helper()
-	dsn := filepath.Join(t.TempDir(), "bifrost.db")
+	dsn := "" // SQLite
 	if os.Getenv(testStoreEnv) == "postgres" {
 		dsn = storetest.PostgresURL(t)
 	}
-	st, err := storeopen.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return openStore(t, dsn)
 }
 
 // newAuthServerWrap is newAuthServer with the server's store wrapped by wrap.
@@ -115,11 +109,7 @@ func newAuthServerWrap(t *testing.T, wrap func(store.Store) store.Store, cfg aut
 func (s *authServer) shutdown(t *testing.T) {
 	s.down.Do(func() {
 		s.ts.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
+		drain(t, s.srv, 20*time.Second)
 	})
 }
 
@@ -137,13 +127,7 @@ func authDo(t *testing.T, method, url, body string, h http.Header) (int, http.He
 	for k, vs := range h {
 		req.Header[k] = vs
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
+	return send(t, req)
 }
 
 func bearerHeader(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
@@ -1012,31 +996,9 @@ func (noRecords) Record(context.Context, []*store.Execution) error { return nil 
 //
 //	go test ./runtime -run '^$' -bench 'BenchmarkAuth$' -count 10 | benchstat -col /endpoint -
 func BenchmarkAuth(b *testing.B) {
-	st, err := storeopen.Open(context.Background(), filepath.Join(b.TempDir(), "bifrost.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := openStore(b, "")
 	defer st.Close()
-	greet := func(name string, public bool) *Workflow {
-		return &Workflow{
-			Spec: workflow.Spec{
-				Name:     name,
-				Endpoint: true,
-				Public:   public,
-				Methods:  []string{"POST"},
-				Body:     workflow.BodyDecoded,
-				Timeout:  time.Minute,
-			},
-			Decode: func(in *bind.Input) (bind.Args, error) {
-				a := &benchArgs{}
-				if err := json.Unmarshal(in.Body(), &a.In); err != nil {
-					return nil, &bifrost.Error{Status: 400, Detail: err.Error()}
-				}
-				return a, nil
-			},
-		}
-	}
-	srv, err := New(Options{Workflows: []*Workflow{greet("public", true), greet("key", false)},
+	srv, err := New(Options{Workflows: []*Workflow{greetWorkflow("public", true), greetWorkflow("key", false)},
 		Logger: slog.New(slog.DiscardHandler), Store: noRecords{st}, Auth: &auth.Config{}})
 	if err != nil {
 		b.Fatal(err)

@@ -13,9 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/bind"
-	"github.com/bifrost-go/bifrost/workflow"
 )
 
 type benchIn struct {
@@ -99,23 +97,7 @@ func BenchmarkHandWritten(b *testing.B) {
 }
 
 func BenchmarkEndpoint(b *testing.B) {
-	wf := &Workflow{
-		Spec: workflow.Spec{
-			Name:     "greet",
-			Endpoint: true,
-			Methods:  []string{"POST"},
-			Body:     workflow.BodyDecoded,
-			Mode:     workflow.Sync,
-			Timeout:  time.Minute,
-		},
-		Decode: func(in *bind.Input) (bind.Args, error) {
-			a := &benchArgs{}
-			if err := json.Unmarshal(in.Body(), &a.In); err != nil {
-				return nil, &bifrost.Error{Status: 400, Detail: err.Error()}
-			}
-			return a, nil
-		},
-	}
+	wf := greetWorkflow("greet", true) // public: this measures the endpoint, not a credential check
 	for _, tc := range []struct {
 		name string
 		log  *slog.Logger

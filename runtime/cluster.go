@@ -92,8 +92,8 @@ func (en *engine) startCluster(ctx context.Context) error {
 			return fmt.Errorf("register the worker: %w", err)
 		}
 		c.reap(ctx)
-		c.wg.Go(func() { c.heartbeats(bg) })
-		c.wg.Go(func() { c.reaps(bg) })
+		c.wg.Go(func() { every(bg, heartbeatEvery, c.heartbeat) })
+		c.wg.Go(func() { every(bg, reapEvery, c.reap) })
 	}
 	en.cluster = c
 	return nil
@@ -128,10 +128,9 @@ func (c *cluster) register(ctx context.Context) error {
 	return err
 }
 
-// heartbeats renews the worker's lease every heartbeatEvery and fences the
-// worker when it lost its lease.
-func (c *cluster) heartbeats(ctx context.Context) {
-	tick := time.NewTicker(heartbeatEvery)
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func(context.Context)) {
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
 		select {
@@ -139,10 +138,12 @@ func (c *cluster) heartbeats(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		c.heartbeat(ctx)
+		fn(ctx)
 	}
 }
 
+// heartbeat renews the worker's lease and fences the worker when it lost
+// its lease.
 func (c *cluster) heartbeat(ctx context.Context) {
 	beat, cancel := context.WithTimeout(ctx, heartbeatEvery)
 	defer cancel()
@@ -194,20 +195,6 @@ func (c *cluster) fence(ctx context.Context, why string) {
 	})
 	c.log.LogAttrs(ctx, slog.LevelWarn, "worker lost its lease: its running executions are handed back",
 		slog.String("worker_id", c.id), slog.String("reason", why), slog.Int("executions", n))
-}
-
-// reaps hands back, every reapEvery, the jobs of dead workers.
-func (c *cluster) reaps(ctx context.Context) {
-	tick := time.NewTicker(reapEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		c.reap(ctx)
-	}
 }
 
 // reap hands back the running jobs of workers silent for deadAfter, and

@@ -1,14 +1,12 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
-	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -26,30 +23,9 @@ import (
 // the fence, driven directly rather than waiting for their tickers. The
 // multi-process test (multiprocess_test.go) shows them end to end.
 
-// lockedBuffer is a log sink safe for concurrent writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func openPostgresStore(t *testing.T) store.Store {
 	t.Helper()
-	st, err := storeopen.Open(t.Context(), storetest.PostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, storetest.PostgresURL(t))
 	t.Cleanup(func() { st.Close() })
 	return st
 }
@@ -168,7 +144,7 @@ func TestPostgresLeaseLost(t *testing.T) {
 		}
 		return bind.JSON(200, "second run"), nil
 	})
-	var logs lockedBuffer
+	var logs syncBuffer
 	srv := startEngineServer(t, st, 2, slog.New(slog.NewJSONHandler(&logs, nil)), wf)
 	en := srv.engine
 	if en.cluster == nil || en.workerID == "" {

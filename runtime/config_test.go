@@ -19,7 +19,6 @@ import (
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/secret"
 	"github.com/bifrost-go/bifrost/runtime/store"
-	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -102,10 +101,7 @@ func TestConfigCommands(t *testing.T) {
 func TestSecretsAreMaskedInRecords(t *testing.T) {
 	t.Setenv(secret.EnvKey, encryptionKey(t))
 	t.Setenv("BIFROST_CONFIG_PARTNER_TOKEN", "env-token-123456")
-	st, err := storeopen.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, "")
 	keys, _ := secret.FromEnv()
 	ct, id, _ := keys.Encrypt("db_password", "s3cr3t-pa$$")
 	if err := st.SetConfig(context.Background(), &store.ConfigValue{Name: "db_password", Value: ct, Secret: true, KeyID: id, UpdatedAt: time.Now()}); err != nil {

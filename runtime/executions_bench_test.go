@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +19,6 @@ import (
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
-	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -55,19 +53,10 @@ func newBenchServer(b *testing.B, withStore bool, workers int, workflows ...*Wor
 	opts := Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler), Workers: workers}
 	s := &benchServer{}
 	if withStore {
-		st, err := storeopen.Open(context.Background(), filepath.Join(b.TempDir(), "bifrost.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
+		st := openStore(b, "")
 		s.st, opts.Store = st, st
 	}
-	srv, err := New(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	srv := startServer(b, opts)
 	s.srv = srv
 	s.ts = httptest.NewServer(srv.Handler())
 	s.url = s.ts.URL
@@ -84,11 +73,7 @@ func newBenchServer(b *testing.B, withStore bool, workers int, workflows ...*Wor
 // async executions finish.
 func (s *benchServer) shutdown(b *testing.B) {
 	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
-		b.Errorf("shutdown: %v", err)
-	}
+	drain(b, s.srv, time.Minute)
 	s.closed = true
 }
 
@@ -101,6 +86,16 @@ func (s *benchServer) close(b *testing.B) {
 	if s.st != nil {
 		s.st.Close()
 	}
+}
+
+// startJob starts one execution of the async benchmark workflow: anything
+// but a 202 is an error.
+func (s *benchServer) startJob() error {
+	status, err := s.post("/api/endpoints/job", asyncBenchBody)
+	if err == nil && status != 202 {
+		err = fmt.Errorf("status %d", status)
+	}
+	return err
 }
 
 // post calls an endpoint and returns its status, reading the answer whole so
@@ -198,14 +193,12 @@ func (m cpuMeter) report(b *testing.B, n int) {
 }
 
 // greetWorkflow is a trivial sync JSON endpoint: decode, greet, answer.
-// The benchmarks' endpoints are public: they measure execution and its
-// record, not credential checks.
-func greetWorkflow() *Workflow {
+func greetWorkflow(name string, public bool) *Workflow {
 	return &Workflow{
 		Spec: workflow.Spec{
-			Name:     "greet",
+			Name:     name,
 			Endpoint: true,
-			Public:   true,
+			Public:   public,
 			Methods:  []string{"POST"},
 			Body:     workflow.BodyDecoded,
 			Mode:     workflow.Sync,
@@ -233,7 +226,8 @@ func BenchmarkSyncRecording(b *testing.B) {
 			name = "record=on"
 		}
 		b.Run(name, func(b *testing.B) {
-			s := newBenchServer(b, record, 0, greetWorkflow())
+			// Public: this measures execution and its record, not credential checks.
+			s := newBenchServer(b, record, 0, greetWorkflow("greet", true))
 			// Warm the pool and the store before timing.
 			for range 16 {
 				if status, err := s.post("/api/endpoints/greet", benchBody); err != nil || status != 200 {
@@ -308,13 +302,7 @@ func BenchmarkAsyncAccept(b *testing.B) {
 			b.ResetTimer()
 			cpu := startCPU()
 			start := time.Now()
-			callers(b, n, b.N, func() error {
-				status, err := s.post("/api/endpoints/job", asyncBenchBody)
-				if err == nil && status != 202 {
-					err = fmt.Errorf("status %d", status)
-				}
-				return err
-			})
+			callers(b, n, b.N, s.startJob)
 			elapsed := time.Since(start)
 			b.StopTimer()
 			cpu.report(b, b.N)
@@ -340,13 +328,7 @@ func BenchmarkAsyncComplete(b *testing.B) {
 			b.ResetTimer()
 			cpu := startCPU()
 			start := time.Now()
-			callers(b, n, b.N, func() error {
-				status, err := s.post("/api/endpoints/job", asyncBenchBody)
-				if err == nil && status != 202 {
-					err = fmt.Errorf("status %d", status)
-				}
-				return err
-			})
+			callers(b, n, b.N, s.startJob)
 			accepted := time.Since(start)
 			deadline := start.Add(2*time.Minute + time.Duration(b.N)*time.Millisecond)
 			for {

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +18,6 @@ import (
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
-	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -89,26 +86,13 @@ type execServer struct {
 
 func newExecServer(t *testing.T, workflows ...*Workflow) *execServer {
 	t.Helper()
-	st, err := storeopen.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler), Store: st, Workers: 4,
+	st := openStore(t, "")
+	srv := startServer(t, Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler), Store: st, Workers: 4,
 		Auth: &auth.Config{EnvKey: testKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ts.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
+		drain(t, srv, 10*time.Second)
 		st.Close()
 	})
 	return &execServer{url: ts.URL, store: st, srv: srv}
@@ -127,13 +111,7 @@ func (s *execServer) do(t *testing.T, method, path, body string, header ...strin
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
+	return send(t, req)
 }
 
 // start calls an async workflow and checks the 202.
@@ -290,10 +268,7 @@ func checkTimes(t *testing.T, v executionView) {
 
 func TestCancelPending(t *testing.T) {
 	// No workers: the execution stays pending until cancelled.
-	st, err := storeopen.Open(context.Background(), filepath.Join(t.TempDir(), "bifrost.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, "")
 	defer st.Close()
 	wf := asyncWorkflow("later", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) { return bind.JSON(200, 1), nil })
 	srv, err := New(Options{Workflows: []*Workflow{wf}, Logger: slog.New(slog.DiscardHandler), Store: st,

@@ -13,7 +13,6 @@ import (
 
 	"github.com/bifrost-go/bifrost/runtime/auth"
 	"github.com/bifrost-go/bifrost/runtime/store"
-	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 )
 
 // The keys CLI and the first-start key, through run as the binary calls it.
@@ -33,10 +32,7 @@ func keysCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // openKeyStore opens the store at db to look at its keys.
 func openKeyStore(t *testing.T, db string) store.Store {
 	t.Helper()
-	st, err := storeopen.Open(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, db)
 	t.Cleanup(func() { st.Close() })
 	return st
 }

@@ -314,7 +314,9 @@ func TestServeWarnsOfASharedDatabase(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var out, errOut syncBuffer
 		done := make(chan int, 1)
-		go func() { done <- run(ctx, []string{"app", "serve", "--addr", "127.0.0.1:0", "--db", db}, &out, &errOut, nil) }()
+		go func() {
+			done <- run(ctx, []string{"app", "serve", "--addr", "127.0.0.1:0", "--db", db}, &out, &errOut, nil)
+		}()
 		deadline := time.Now().Add(20 * time.Second)
 		for !strings.Contains(errOut.String(), `"listening"`) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)

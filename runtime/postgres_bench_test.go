@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost/runtime/bind"
-	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 )
 
@@ -56,10 +55,7 @@ func benchAsync(b *testing.B, kind string, workers int) {
 	default:
 		dsn = filepath.Join(b.TempDir(), "bifrost.db")
 	}
-	st, err := storeopen.Open(context.Background(), dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := openStore(b, dsn)
 	defer st.Close()
 	var runs atomic.Int64
 	wf := asyncWorkflow("job", 0, time.Minute, func(ctx context.Context, a *jobArgs) (bind.Result, error) {
@@ -67,13 +63,7 @@ func benchAsync(b *testing.B, kind string, workers int) {
 		return bind.JSON(200, a.Value), nil
 	})
 	wf.Public = true
-	srv, err := New(Options{Workflows: []*Workflow{wf}, Logger: slog.New(slog.DiscardHandler), Store: st, Workers: workers})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	srv := startServer(b, Options{Workflows: []*Workflow{wf}, Logger: slog.New(slog.DiscardHandler), Store: st, Workers: workers})
 	ts := httptest.NewServer(srv.Handler())
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512}}
 	stopped := false
@@ -84,11 +74,7 @@ func benchAsync(b *testing.B, kind string, workers int) {
 		stopped = true
 		client.CloseIdleConnections()
 		ts.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			b.Errorf("shutdown: %v", err)
-		}
+		drain(b, srv, time.Minute)
 	}
 	defer stop()
 	post := func() error {

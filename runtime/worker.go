@@ -51,17 +51,8 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 		return en.finish(e)
 	}
 
-	runCtx, cancelRun := context.WithCancelCause(ctx)
-	en.running.Store(id, cancelRun)
-	defer func() {
-		en.running.Delete(id)
-		cancelRun(nil)
-	}()
-	if wf.Timeout > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(runCtx, wf.Timeout)
-		defer cancel()
-	}
+	runCtx, stop := en.runContext(ctx, id, wf)
+	defer stop()
 	capture := &execctx.Capture{}
 	exec := &execctx.Execution{ID: id, Workflow: wf.Name, Base: en.log, Capture: capture}
 	if en.config != nil {
@@ -73,13 +64,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	secrets := exec.Secrets()
 
 	cause := context.Cause(runCtx)
-	cancelled := errors.Is(cause, errCancelled) || errors.Is(cause, rivertype.ErrJobCancelledRemotely)
-	if !cancelled && runCtx.Err() != nil && !errors.Is(runCtx.Err(), context.DeadlineExceeded) {
-		// Not a timeout, not asked for: is it a cancel recorded by another process?
-		if asked, err := en.store.CancelRequested(context.WithoutCancel(ctx), id); err == nil && asked {
-			cancelled = true
-		}
-	}
+	cancelled := en.cancelled(ctx, runCtx, id)
 	switch {
 	case errors.Is(cause, errLeaseLost):
 		// PostgreSQL: this worker lost its lease (cluster.go) and another may
@@ -110,6 +95,45 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 		}
 	}
 	mask(e, secrets)
+	return en.settle(e, job)
+}
+
+// runContext is the context an attempt of execution id runs in: cancelled
+// by a cancel of the execution (en.running) and at the workflow's timeout.
+// stop releases it once the attempt's outcome is stored.
+func (en *engine) runContext(ctx context.Context, id string, wf *Workflow) (runCtx context.Context, stop func()) {
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	en.running.Store(id, cancelRun)
+	cancel := context.CancelFunc(func() {})
+	if wf.Timeout > 0 {
+		runCtx, cancel = context.WithTimeout(runCtx, wf.Timeout)
+	}
+	return runCtx, func() {
+		cancel()
+		en.running.Delete(id)
+		cancelRun(nil)
+	}
+}
+
+// cancelled reports whether the attempt that ran in runCtx was cancelled:
+// asked for in this process, by the queue, or recorded by another process.
+func (en *engine) cancelled(ctx, runCtx context.Context, id string) bool {
+	cause := context.Cause(runCtx)
+	if errors.Is(cause, errCancelled) || errors.Is(cause, rivertype.ErrJobCancelledRemotely) {
+		return true
+	}
+	if runCtx.Err() == nil || errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+		return false
+	}
+	// Not a timeout, not asked for: is it a cancel recorded by another process?
+	asked, err := en.store.CancelRequested(context.WithoutCancel(ctx), id)
+	return err == nil && asked
+}
+
+// settle stores the outcome of an attempt. A failure or timeout with
+// attempts left goes back to pending and is returned as an error, so the
+// queue runs it again.
+func (en *engine) settle(e *store.Execution, job *river.Job[executionArgs]) error {
 	retry := (e.Status == store.Failed || e.Status == store.TimedOut) && job.Attempt < job.MaxAttempts
 	if retry {
 		e.Status = store.Pending // the error stays on the record until the next attempt ends

@@ -74,15 +74,9 @@ func executionsGet(app App, db *dbFlag) *cobra.Command {
 		Example: `  app executions get 0190a0b2-7c1e-7d3a-9f00-1b2c3d4e5f60 | jq .error`,
 		Short:   "Show one execution as JSON",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return db.with(cmd, func(ctx context.Context, st store.Store) error {
-				e, err := st.Get(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return printJSON(cmd.OutOrStdout(), app.View(e))
-			})
-		},
+		RunE: showExecution(app, db, func(ctx context.Context, st store.Store, id string) (*store.Execution, error) {
+			return st.Get(ctx, id)
+		}),
 	}
 }
 
@@ -92,15 +86,21 @@ func executionsCancel(app App, db *dbFlag) *cobra.Command {
 		Example: `  app executions cancel 0190a0b2-7c1e-7d3a-9f00-1b2c3d4e5f60`,
 		Short:   "Cancel a pending execution, or ask a running one to stop",
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return db.with(cmd, func(ctx context.Context, st store.Store) error {
-				e, err := app.Cancel(ctx, st, args[0])
-				if err != nil {
-					return err
-				}
-				return printJSON(cmd.OutOrStdout(), app.View(e))
-			})
-		},
+		RunE:    showExecution(app, db, app.Cancel),
+	}
+}
+
+// showExecution is the RunE of a command that finds (or changes) the
+// execution its argument names and prints it as the API shows it.
+func showExecution(app App, db *dbFlag, find func(ctx context.Context, st store.Store, id string) (*store.Execution, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		return db.with(cmd, func(ctx context.Context, st store.Store) error {
+			e, err := find(ctx, st, args[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), app.View(e))
+		})
 	}
 }
 

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -15,104 +13,41 @@ import (
 
 const columns = sqlrow.Columns
 
+// numbered writes the ? placeholders of a shared statement as PostgreSQL's
+// $1, $2... The statements hold no ? but their placeholders.
+func numbered(query string) string {
+	var b strings.Builder
+	n := 0
+	for {
+		i := strings.IndexByte(query, '?')
+		if i < 0 {
+			b.WriteString(query)
+			return b.String()
+		}
+		n++
+		b.WriteString(query[:i])
+		b.WriteString("$" + strconv.Itoa(n))
+		query = query[i+1:]
+	}
+}
+
 // Accept implements store.Store. The idempotency keys of the batch are
-// locked first, so replicas accepting one key at once take turns.
+// locked first, so replicas accepting one key at once take turns; the
+// fresh executions are inserted in one statement.
 func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue store.EnqueueFunc) ([]store.Accepted, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var out []store.Accepted
+	err := sqlrow.InTx(ctx, &s.tables, func(tx *sql.Tx) error {
+		if err := lockIdempotencyKeys(ctx, tx, execs); err != nil {
+			return err
+		}
+		var err error
+		out, err = sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, insertMany)
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	if err := lockIdempotencyKeys(ctx, tx, execs); err != nil {
-		return nil, err
-	}
-	out := make([]store.Accepted, len(execs))
-	var fresh []*store.Execution
-	firstOfKey := map[[3]string]int{} // a key repeated within the batch
-	for i, e := range execs {
-		if e.IdempotencyKey != "" {
-			k := [3]string{e.Workflow, e.Credential, e.IdempotencyKey}
-			if j, ok := firstOfKey[k]; ok {
-				out[i] = store.Accepted{Execution: execs[j], Duplicate: true}
-				continue
-			}
-			prev, err := byKey(ctx, tx, e)
-			if err != nil {
-				return nil, err
-			}
-			if prev != nil {
-				out[i] = store.Accepted{Execution: prev, Duplicate: true}
-				continue
-			}
-			firstOfKey[k] = i
-		}
-		out[i] = store.Accepted{Execution: e}
-		fresh = append(fresh, e)
-	}
-	if len(fresh) > 0 {
-		ids, err := enqueue(ctx, tx, fresh)
-		if err != nil {
-			return nil, fmt.Errorf("enqueue: %w", err)
-		}
-		if len(ids) != len(fresh) {
-			return nil, fmt.Errorf("enqueue: %d job ids for %d executions", len(ids), len(fresh))
-		}
-		for i, e := range fresh {
-			// The caller's execution is returned: make it what Get will return.
-			e.JobID = ids[i]
-			e.CreatedAt, e.StartedAt, e.FinishedAt = sqlrow.FromMicros(sqlrow.Micros(e.CreatedAt)), sqlrow.FromMicros(sqlrow.Micros(e.StartedAt)), sqlrow.FromMicros(sqlrow.Micros(e.FinishedAt))
-		}
-		if err := insertMany(ctx, tx, fresh); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// byKey returns the execution holding e's idempotency key within the window,
-// after freeing the key of an older one.
-func byKey(ctx context.Context, tx *sql.Tx, e *store.Execution) (*store.Execution, error) {
-	since := sqlrow.Micros(e.CreatedAt.Add(-store.IdempotencyWindow))
-	if _, err := tx.ExecContext(ctx, `UPDATE bifrost_executions SET idempotency_key = NULL
-		WHERE workflow = $1 AND credential = $2 AND idempotency_key = $3 AND created_at < $4`,
-		e.Workflow, e.Credential, e.IdempotencyKey, since); err != nil {
-		return nil, err
-	}
-	row := tx.QueryRowContext(ctx, `SELECT `+columns+` FROM bifrost_executions
-		WHERE workflow = $1 AND credential = $2 AND idempotency_key = $3`, e.Workflow, e.Credential, e.IdempotencyKey)
-	prev, err := sqlrow.ScanExecution(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return prev, err
-}
-
-// Record implements store.Store.
-func (s *Store) Record(ctx context.Context, execs []*store.Execution) error {
-	if len(execs) == 0 {
-		return nil
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, e := range execs {
-		logs, err := sqlrow.LogsJSON(e.Logs)
-		if err != nil {
-			return fmt.Errorf("record %s: %w", e.ID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bifrost_executions (`+columns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			e.ID, e.Workflow, e.Mode, e.Status, e.Attempt, sqlrow.NullJSON(e.Input), sqlrow.NullJSON(e.Result), e.Error, logs,
-			e.Credential, sqlrow.NullString(e.IdempotencyKey), e.JobID, sqlrow.Micros(e.CreatedAt), sqlrow.Micros(e.StartedAt), sqlrow.Micros(e.FinishedAt)); err != nil {
-			return fmt.Errorf("record %s: %w", e.ID, err)
-		}
-	}
-	return tx.Commit()
 }
 
 // Start implements store.Store, grouped with concurrent starts (batch.go).
@@ -140,90 +75,4 @@ func (s *Store) Finish(ctx context.Context, e *store.Execution) error {
 		s.ended(e.ID)
 	}
 	return nil
-}
-
-// Cancel implements store.Store.
-func (s *Store) Cancel(ctx context.Context, id string, at time.Time) (*store.Execution, error) {
-	if _, err := s.db.ExecContext(ctx, `UPDATE bifrost_executions
-		SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
-		    finished_at = CASE WHEN status = $1 THEN $3 ELSE finished_at END,
-		    cancel_requested = CASE WHEN status = $4 THEN 1 ELSE cancel_requested END
-		WHERE id = $5`, store.Pending, store.Cancelled, sqlrow.Micros(at), store.Running, id); err != nil {
-		return nil, err
-	}
-	e, err := s.Get(ctx, id)
-	if err == nil && e.Status == store.Cancelled {
-		s.ended(id)
-	}
-	return e, err
-}
-
-// CancelRequested implements store.Store.
-func (s *Store) CancelRequested(ctx context.Context, id string) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT cancel_requested FROM bifrost_executions WHERE id = $1`, id).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, store.ErrNotFound
-	}
-	return n != 0, err
-}
-
-// Get implements store.Store.
-func (s *Store) Get(ctx context.Context, id string) (*store.Execution, error) {
-	e, err := sqlrow.ScanExecution(s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM bifrost_executions WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.ErrNotFound
-	}
-	return e, err
-}
-
-// List implements store.Store.
-func (s *Store) List(ctx context.Context, f store.Filter) ([]*store.Execution, string, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if f.Workflow != "" {
-		where = append(where, "workflow = "+arg(f.Workflow))
-	}
-	if f.Status != "" {
-		where = append(where, "status = "+arg(f.Status))
-	}
-	if f.Cursor != "" {
-		where = append(where, "id < "+arg(f.Cursor))
-	}
-	query := `SELECT ` + columns + ` FROM bifrost_executions`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY id DESC LIMIT " + arg(limit+1)
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []*store.Execution
-	for rows.Next() {
-		e, err := sqlrow.ScanExecution(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
 }

@@ -1,11 +1,11 @@
 // Package postgres is the store on PostgreSQL, where several `serve`
-// replicas and `worker` processes share one database (docs/deploy.md): its
-// SQL with $n placeholders, its migrations run under an advisory lock,
-// idempotency keys locked while they are looked up, grouped writes
-// (batch.go), the queue on River's database/sql driver with a pgx LISTEN
-// connection (queue.go), a notification when an execution ends (notify.go),
-// and worker liveness: heartbeats and the reaping of dead workers' jobs
-// (workers.go).
+// replicas and `worker` processes share one database (docs/deploy.md): the
+// statements it shares with SQLite (sqlrow.Tables) given $n placeholders,
+// its migrations run under an advisory lock, idempotency keys locked while
+// they are looked up, grouped writes (batch.go), the queue on River's
+// database/sql driver with a pgx LISTEN connection (queue.go), a
+// notification when an execution ends (notify.go), and worker liveness:
+// heartbeats and the reaping of dead workers' jobs (workers.go).
 package postgres
 
 import (
@@ -44,6 +44,8 @@ const migrationLockClass = 0x62667374
 
 // Store is the store on a PostgreSQL database.
 type Store struct {
+	tables // configuration, keys, and the executions' reads, Record and Cancel
+
 	db     *sql.DB
 	config *pgxpool.Config // the connection settings, for the listener pool
 
@@ -56,6 +58,10 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
+
+// tables names sqlrow.Tables for embedding: an unexported field, so the
+// store exports only its store.Store methods.
+type tables = sqlrow.Tables
 
 // Open connects to PostgreSQL (a postgres:// or postgresql:// URL) through
 // pgx's database/sql driver and migrates. The URL may carry pool_max_conns (the database/sql pool's size,
@@ -78,6 +84,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(size)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, config: cfg}
+	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Bind: numbered, Ended: s.ended})
 	s.initWrites()
 	ping, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -62,7 +62,7 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 		t.Errorf("%d migrations recorded, %d distinct: want each once", applied, distinct)
 	}
 	for i, s := range stores {
-		record(t, s) // every replica can use the schema
+		storetest.RecordOne(t, s) // every replica can use the schema
 		if err := s.Migrate(t.Context()); err != nil {
 			t.Errorf("store %d: Migrate again: %v", i, err)
 		}
@@ -198,14 +198,7 @@ func TestPostgresListenEnded(t *testing.T) {
 	if err := a.Finish(t.Context(), e); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case id := <-ended:
-		if id != e.ID {
-			t.Errorf("notified %s, want %s", id, e.ID)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no notification within 5s of the end")
-	}
+	storetest.WantEnded(t, ended, e.ID)
 }
 
 // TestPostgresConfig: configuration values are shared through the database.
@@ -255,7 +248,7 @@ func TestPostgresPoolSize(t *testing.T) {
 	if n := s.DB().Stats().MaxOpenConnections; n != 3 {
 		t.Errorf("MaxOpenConnections = %d, want 3", n)
 	}
-	record(t, s)
+	storetest.RecordOne(t, s)
 	if _, err := postgres.Open(t.Context(), dsn+sep+"pool_max_conns=zero"); err == nil || !strings.Contains(err.Error(), "pool_max_conns") {
 		t.Errorf("Open with pool_max_conns=zero: %v; want it refused", err)
 	}
@@ -329,17 +322,4 @@ func open(t *testing.T, dsn string) *postgres.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func record(t *testing.T, s store.Store) string {
-	t.Helper()
-	now := time.Now()
-	e := &store.Execution{
-		ID: uuid.Must(uuid.NewV7()).String(), Workflow: "orders", Mode: "sync", Status: store.Succeeded, Attempt: 1,
-		Input: json.RawMessage(`{}`), Result: json.RawMessage(`1`), CreatedAt: now, StartedAt: now, FinishedAt: now,
-	}
-	if err := s.Record(t.Context(), []*store.Execution{e}); err != nil {
-		t.Fatalf("Record: %v", err)
-	}
-	return e.ID
 }

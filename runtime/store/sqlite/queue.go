@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/internal/sqlrow"
 )
 
 // QueueDriver implements store.Store: River's SQLite driver on the store's
@@ -39,12 +40,7 @@ func (s *Store) MigrateQueue(ctx context.Context, log *slog.Logger) error {
 // (the queue's rescuer would wait for the longest timeout).
 func (s *Store) RecoverOrphans(ctx context.Context) (store.Recovered, error) {
 	var r store.Recovered
-	err := s.write(ctx, func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	err := sqlrow.InTx(ctx, &s.tables, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE bifrost_executions SET status = ? WHERE status = ? AND mode = 'async'`,
 			store.Pending, store.Running)
 		if err != nil {
@@ -57,7 +53,7 @@ func (s *Store) RecoverOrphans(ctx context.Context) (store.Recovered, error) {
 			return err
 		}
 		r.Jobs, _ = res.RowsAffected()
-		return tx.Commit()
+		return nil
 	})
 	if err != nil {
 		return store.Recovered{}, fmt.Errorf("recover orphans: %w", err)

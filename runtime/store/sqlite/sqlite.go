@@ -24,6 +24,8 @@ var migrations embed.FS
 
 // Store is the store on one SQLite file.
 type Store struct {
+	tables // configuration, keys, and the executions' reads, Record and Cancel
+
 	db    *sql.DB
 	path  string
 	gate  gate // the store's writers, one at a time, in arrival order (gate.go)
@@ -31,6 +33,10 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
+
+// tables names sqlrow.Tables for embedding: an unexported field, so the
+// store exports only its store.Store methods.
+type tables = sqlrow.Tables
 
 // Open opens the SQLite file at path (relative to the working directory),
 // creating it (and its folder) readable by its owner only, in WAL mode with
@@ -57,6 +63,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// use, and opening a SQLite connection is not cheap.
 	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: abs, gate: newGate()}
+	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce})
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)

@@ -2,13 +2,9 @@ package sqlite_test
 
 import (
 	"database/sql"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/runtime/store/sqlite"
@@ -33,19 +29,6 @@ func open(t *testing.T, path string) *sqlite.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func record(t *testing.T, s store.Store) string {
-	t.Helper()
-	now := time.Now()
-	e := &store.Execution{
-		ID: uuid.Must(uuid.NewV7()).String(), Workflow: "orders", Mode: "sync", Status: store.Succeeded, Attempt: 1,
-		Input: json.RawMessage(`{}`), Result: json.RawMessage(`1`), CreatedAt: now, StartedAt: now, FinishedAt: now,
-	}
-	if err := s.Record(t.Context(), []*store.Execution{e}); err != nil {
-		t.Fatalf("Record: %v", err)
-	}
-	return e.ID
 }
 
 func TestWALAndBusyTimeout(t *testing.T) {
@@ -78,7 +61,7 @@ func TestWALAndBusyTimeout(t *testing.T) {
 func TestMigrationsIdempotent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bifrost.db")
 	first := open(t, path)
-	id := record(t, first)
+	id := storetest.RecordOne(t, first)
 	count := func(s *sqlite.Store) int {
 		t.Helper()
 		var n int
@@ -117,7 +100,7 @@ func TestFileModes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state", "nested")
 	path := filepath.Join(dir, "bifrost.db")
 	s := open(t, path)
-	record(t, s) // the -wal and -shm files exist while the store is open
+	storetest.RecordOne(t, s) // the -wal and -shm files exist while the store is open
 	for _, f := range []string{path, path + "-wal", path + "-shm"} {
 		info, err := os.Stat(f)
 		if err != nil {
@@ -144,7 +127,7 @@ func TestFileModes(t *testing.T) {
 	if err := os.Chmod(shared, 0o640); err != nil { // past the umask
 		t.Fatal(err)
 	}
-	record(t, open(t, shared))
+	storetest.RecordOne(t, open(t, shared))
 	info, err := os.Stat(shared)
 	if err != nil {
 		t.Fatal(err)

@@ -2,33 +2,17 @@ package storeopen_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/runtime/store/sqlite"
 	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
+	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 )
-
-func record(t *testing.T, s store.Store) string {
-	t.Helper()
-	now := time.Now()
-	e := &store.Execution{
-		ID: uuid.Must(uuid.NewV7()).String(), Workflow: "orders", Mode: "sync", Status: store.Succeeded, Attempt: 1,
-		Input: json.RawMessage(`{}`), Result: json.RawMessage(`1`), CreatedAt: now, StartedAt: now, FinishedAt: now,
-	}
-	if err := s.Record(t.Context(), []*store.Execution{e}); err != nil {
-		t.Fatalf("Record: %v", err)
-	}
-	return e.ID
-}
 
 // open opens a store through storeopen, as the commands do.
 func open(t *testing.T, dsn string) *sqlite.Store {
@@ -64,7 +48,7 @@ func TestOpenDSN(t *testing.T) {
 				}
 			}
 			s := open(t, tc.dsn)
-			id := record(t, s)
+			id := storetest.RecordOne(t, s)
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
@@ -83,7 +67,7 @@ func TestOpenDSN(t *testing.T) {
 func TestOpenDefault(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	record(t, open(t, ""))
+	storetest.RecordOne(t, open(t, ""))
 	if _, err := os.Stat(filepath.Join(dir, store.DefaultDB)); err != nil {
 		t.Errorf("Open(\"\") did not use %s in the working directory: %v", store.DefaultDB, err)
 	}

@@ -299,14 +299,7 @@ func testListenEnded(t *testing.T, newH func(*testing.T) *harness) {
 		e.Status, e.Attempt, e.Error, e.FinishedAt = store.Failed, 2, "boom", time.Now()
 		h.start(e.ID, 2, time.Now())
 		h.finish(e)
-		select {
-		case id := <-ended:
-			if id != e.ID {
-				t.Errorf("notified %s, want %s", id, e.ID)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("no notification within 5s of the end")
-		}
+		WantEnded(t, ended, e.ID)
 		stop()
 	})
 }

@@ -54,3 +54,39 @@ func Run(t *testing.T, d Driver) {
 	t.Run("Liveness", func(t *testing.T) { t.Parallel(); testLiveness(t, h) })
 	t.Run("Retention", func(t *testing.T) { t.Parallel(); testRetention(t, h) })
 }
+
+// A test is one scenario of the suite.
+type test struct {
+	name string
+	run  func(t *testing.T, h *harness)
+}
+
+// runTests runs each test as a parallel sub-test on a new, empty store of
+// its own.
+func runTests(t *testing.T, newH func(*testing.T) *harness, tests ...test) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, newH(t))
+		})
+	}
+}
+
+// runCases runs check once per case, each as a parallel sub-test (named by
+// name) on a new, empty store of its own, under the parallel sub-test group.
+func runCases[C any](t *testing.T, newH func(*testing.T) *harness, group string, cases []C, name func(C) string, check func(t *testing.T, h *harness, c C)) {
+	t.Helper()
+	t.Run(group, func(t *testing.T) {
+		t.Parallel()
+		for _, c := range cases {
+			t.Run(name(c), func(t *testing.T) {
+				t.Parallel()
+				check(t, newH(t), c)
+			})
+		}
+	})
+}
+
+// statusName names a case by its status.
+func statusName(s store.Status) string { return string(s) }

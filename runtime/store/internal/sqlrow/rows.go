@@ -1,7 +1,10 @@
 // Package sqlrow is what the SQLite and PostgreSQL stores share and no SQL
 // dialect decides: how a record is laid out in columns (times as
-// microseconds, JSON as text), how a row scans back into it, and the
-// migration runner. Each store writes its own SQL around it.
+// microseconds, JSON as text), how a row scans back into it, the migration
+// runner, and Tables: the store methods whose statements both databases
+// accept, written once with ? placeholders that a driver may renumber. Each
+// store writes the rest of its SQL itself (Start, Finish, the queue, worker
+// liveness).
 package sqlrow
 
 import (

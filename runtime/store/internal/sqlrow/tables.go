@@ -1,0 +1,388 @@
+package sqlrow
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bifrost-go/bifrost/runtime/store"
+)
+
+// Driver is what Tables needs to know of a store's database beyond the
+// statements both databases accept.
+type Driver struct {
+	// Bind puts a statement written with ? placeholders into the
+	// database's syntax (PostgreSQL's $1, $2...); nil keeps the ?.
+	Bind func(query string) string
+	// Write runs fn as one of the store's writes: SQLite's take turns
+	// through a gate (sqlite/gate.go); nil runs fn at once.
+	Write func(ctx context.Context, fn func() error) error
+	// Ended announces that an execution reached a terminal status.
+	Ended func(id string)
+}
+
+// Tables implements the store.Store methods whose SQL is the same on SQLite
+// and PostgreSQL but for placeholders: configuration, keys, and the
+// executions' reads, Record and Cancel. A store embeds it and writes the
+// rest (Start, Finish, Accept's transaction, the queue) in its own SQL,
+// with the help of InTx, AcceptTx and InsertExecution: functions rather
+// than methods, so that what the store exports stays store.Store.
+type Tables struct {
+	db     *sql.DB
+	driver Driver
+	q      statements
+}
+
+// statements are the fixed queries of Tables, in the driver's placeholders.
+type statements struct {
+	insertExecution, freeKey, byKey, getExecution, cancel, cancelRequested string
+	createKey, getKey, listKeys, revokeKey, touchKey, countKeys            string
+	setConfig, getConfig, listConfig, deleteConfig                         string
+}
+
+// NewTables is Tables on db.
+func NewTables(db *sql.DB, d Driver) Tables {
+	if d.Bind == nil {
+		d.Bind = func(query string) string { return query }
+	}
+	if d.Write == nil {
+		d.Write = func(_ context.Context, fn func() error) error { return fn() }
+	}
+	b := d.Bind
+	return Tables{db: db, driver: d, q: statements{
+		insertExecution: b(`INSERT INTO bifrost_executions (` + Columns + `)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		freeKey: b(`UPDATE bifrost_executions SET idempotency_key = NULL
+			WHERE workflow = ? AND credential = ? AND idempotency_key = ? AND created_at < ?`),
+		byKey: b(`SELECT ` + Columns + ` FROM bifrost_executions
+			WHERE workflow = ? AND credential = ? AND idempotency_key = ?`),
+		getExecution: b(`SELECT ` + Columns + ` FROM bifrost_executions WHERE id = ?`),
+		cancel: b(`UPDATE bifrost_executions
+			SET status = CASE WHEN status = ? THEN ? ELSE status END,
+			    finished_at = CASE WHEN status = ? THEN ? ELSE finished_at END,
+			    cancel_requested = CASE WHEN status = ? THEN 1 ELSE cancel_requested END
+			WHERE id = ?`),
+		cancelRequested: b(`SELECT cancel_requested FROM bifrost_executions WHERE id = ?`),
+
+		createKey: b(`INSERT INTO bifrost_keys (` + KeyColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		getKey:    b(`SELECT ` + KeyColumns + ` FROM bifrost_keys WHERE id = ?`),
+		listKeys:  `SELECT ` + KeyColumns + ` FROM bifrost_keys ORDER BY created_at, id`,
+		revokeKey: b(`UPDATE bifrost_keys SET revoked_at = ? WHERE id = ? AND revoked_at = 0`),
+		touchKey:  b(`UPDATE bifrost_keys SET last_used_at = ? WHERE id = ? AND last_used_at < ?`),
+		countKeys: `SELECT COUNT(*) FROM bifrost_keys`,
+		setConfig: b(`INSERT INTO bifrost_config (` + ConfigColumns + `) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value, secret = excluded.secret, key_id = excluded.key_id, updated_at = excluded.updated_at`),
+		getConfig:    b(`SELECT ` + ConfigColumns + ` FROM bifrost_config WHERE name = ?`),
+		listConfig:   `SELECT ` + ConfigColumns + ` FROM bifrost_config ORDER BY name`,
+		deleteConfig: b(`DELETE FROM bifrost_config WHERE name = ?`),
+	}}
+}
+
+// one scans row, store.ErrNotFound when there is none.
+func one[T any](row *sql.Row, scan func(Scanner) (*T, error)) (*T, error) {
+	v, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return v, err
+}
+
+// all reads every row of query.
+func all[T any](ctx context.Context, db *sql.DB, scan func(Scanner) (*T, error), query string, args ...any) ([]*T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// InsertExecution inserts e within tx.
+func InsertExecution(ctx context.Context, t *Tables, tx *sql.Tx, e *store.Execution) error {
+	logs, err := LogsJSON(e.Logs)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, t.q.insertExecution,
+		e.ID, e.Workflow, e.Mode, e.Status, e.Attempt, NullJSON(e.Input), NullJSON(e.Result), e.Error, logs,
+		e.Credential, NullString(e.IdempotencyKey), e.JobID, Micros(e.CreatedAt), Micros(e.StartedAt), Micros(e.FinishedAt))
+	return err
+}
+
+// AcceptTx is store.Store.Accept within tx, which the store begins (after
+// whatever locking its database needs) and commits: an execution whose
+// idempotency key is held, within the batch or by a stored execution,
+// is a duplicate of that one; the others are enqueued, then handed to
+// insert (unless there are none).
+func AcceptTx(ctx context.Context, t *Tables, tx *sql.Tx, execs []*store.Execution, enqueue store.EnqueueFunc,
+	insert func(ctx context.Context, tx *sql.Tx, fresh []*store.Execution) error) ([]store.Accepted, error) {
+	out := make([]store.Accepted, len(execs))
+	var fresh []*store.Execution
+	firstOfKey := map[[3]string]int{} // a key repeated within the batch
+	for i, e := range execs {
+		if e.IdempotencyKey != "" {
+			k := [3]string{e.Workflow, e.Credential, e.IdempotencyKey}
+			if j, ok := firstOfKey[k]; ok {
+				out[i] = store.Accepted{Execution: execs[j], Duplicate: true}
+				continue
+			}
+			prev, err := t.byKey(ctx, tx, e)
+			if err != nil {
+				return nil, err
+			}
+			if prev != nil {
+				out[i] = store.Accepted{Execution: prev, Duplicate: true}
+				continue
+			}
+			firstOfKey[k] = i
+		}
+		out[i] = store.Accepted{Execution: e}
+		fresh = append(fresh, e)
+	}
+	if len(fresh) == 0 {
+		return out, nil
+	}
+	ids, err := enqueue(ctx, tx, fresh)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	if len(ids) != len(fresh) {
+		return nil, fmt.Errorf("enqueue: %d job ids for %d executions", len(ids), len(fresh))
+	}
+	for i, e := range fresh {
+		// The caller's execution is returned: make it what Get will return.
+		e.JobID = ids[i]
+		e.CreatedAt, e.StartedAt, e.FinishedAt = FromMicros(Micros(e.CreatedAt)), FromMicros(Micros(e.StartedAt)), FromMicros(Micros(e.FinishedAt))
+	}
+	if err := insert(ctx, tx, fresh); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// byKey returns the execution holding e's idempotency key within the window,
+// after freeing the key of an older one.
+func (t *Tables) byKey(ctx context.Context, tx *sql.Tx, e *store.Execution) (*store.Execution, error) {
+	since := Micros(e.CreatedAt.Add(-store.IdempotencyWindow))
+	if _, err := tx.ExecContext(ctx, t.q.freeKey, e.Workflow, e.Credential, e.IdempotencyKey, since); err != nil {
+		return nil, err
+	}
+	prev, err := ScanExecution(tx.QueryRowContext(ctx, t.q.byKey, e.Workflow, e.Credential, e.IdempotencyKey))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return prev, err
+}
+
+// Record implements store.Store.
+func (t *Tables) Record(ctx context.Context, execs []*store.Execution) error {
+	if len(execs) == 0 {
+		return nil
+	}
+	return InTx(ctx, t, func(tx *sql.Tx) error {
+		for _, e := range execs {
+			if err := InsertExecution(ctx, t, tx, e); err != nil {
+				return fmt.Errorf("record %s: %w", e.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// InTx runs fn in a transaction, as one of the store's writes, and commits
+// when fn succeeds.
+func InTx(ctx context.Context, t *Tables, fn func(tx *sql.Tx) error) error {
+	return t.driver.Write(ctx, func() error {
+		tx, err := t.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// Cancel implements store.Store.
+func (t *Tables) Cancel(ctx context.Context, id string, at time.Time) (*store.Execution, error) {
+	err := t.driver.Write(ctx, func() error {
+		_, err := t.db.ExecContext(ctx, t.q.cancel, store.Pending, store.Cancelled, store.Pending, Micros(at), store.Running, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e, err := t.Get(ctx, id)
+	if err == nil && e.Status == store.Cancelled && t.driver.Ended != nil {
+		t.driver.Ended(id)
+	}
+	return e, err
+}
+
+// CancelRequested implements store.Store.
+func (t *Tables) CancelRequested(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := t.db.QueryRowContext(ctx, t.q.cancelRequested, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, store.ErrNotFound
+	}
+	return n != 0, err
+}
+
+// Get implements store.Store.
+func (t *Tables) Get(ctx context.Context, id string) (*store.Execution, error) {
+	return one(t.db.QueryRowContext(ctx, t.q.getExecution, id), ScanExecution)
+}
+
+// List implements store.Store: newest first, a page of f.Limit (50 when
+// unset, 500 at most), and the cursor of the next page when there is one.
+func (t *Tables) List(ctx context.Context, f store.Filter) ([]*store.Execution, string, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	var where []string
+	var args []any
+	for _, c := range []struct {
+		cond  string
+		value string
+	}{{"workflow = ?", f.Workflow}, {"status = ?", string(f.Status)}, {"id < ?", f.Cursor}} {
+		if c.value != "" {
+			where = append(where, c.cond)
+			args = append(args, c.value)
+		}
+	}
+	query := `SELECT ` + Columns + ` FROM bifrost_executions`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit+1)
+	out, err := all(ctx, t.db, ScanExecution, t.driver.Bind(query), args...)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// CreateKey implements store.Store.
+func (t *Tables) CreateKey(ctx context.Context, k *store.Key) error {
+	workflows, err := KeyWorkflows(k)
+	if err != nil {
+		return err
+	}
+	return t.driver.Write(ctx, func() error {
+		_, err := t.db.ExecContext(ctx, t.q.createKey,
+			k.ID, k.Hash, workflows, k.Description, Micros(k.CreatedAt), Micros(k.ExpiresAt), Micros(k.RevokedAt), Micros(k.LastUsedAt))
+		return err
+	})
+}
+
+// GetKey implements store.Store.
+func (t *Tables) GetKey(ctx context.Context, id string) (*store.Key, error) {
+	return one(t.db.QueryRowContext(ctx, t.q.getKey, id), ScanKey)
+}
+
+// ListKeys implements store.Store.
+func (t *Tables) ListKeys(ctx context.Context) ([]*store.Key, error) {
+	return all(ctx, t.db, ScanKey, t.q.listKeys)
+}
+
+// RevokeKey implements store.Store.
+func (t *Tables) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	var n int64
+	err := t.driver.Write(ctx, func() error {
+		res, err := t.db.ExecContext(ctx, t.q.revokeKey, Micros(at), id)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := t.GetKey(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TouchKeys implements store.Store.
+func (t *Tables) TouchKeys(ctx context.Context, used map[string]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	return InTx(ctx, t, func(tx *sql.Tx) error {
+		// In id order: replicas touching the same keys at once lock their
+		// rows in one order, so PostgreSQL sees no deadlock.
+		for _, id := range slices.Sorted(maps.Keys(used)) {
+			at := Micros(used[id])
+			if _, err := tx.ExecContext(ctx, t.q.touchKey, at, id, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CountKeys implements store.Store.
+func (t *Tables) CountKeys(ctx context.Context) (int, error) {
+	var n int
+	err := t.db.QueryRowContext(ctx, t.q.countKeys).Scan(&n)
+	return n, err
+}
+
+// SetConfig implements store.Store.
+func (t *Tables) SetConfig(ctx context.Context, c *store.ConfigValue) error {
+	return t.driver.Write(ctx, func() error {
+		_, err := t.db.ExecContext(ctx, t.q.setConfig, c.Name, c.Value, Bool(c.Secret), c.KeyID, Micros(c.UpdatedAt))
+		return err
+	})
+}
+
+// GetConfig implements store.Store.
+func (t *Tables) GetConfig(ctx context.Context, name string) (*store.ConfigValue, error) {
+	return one(t.db.QueryRowContext(ctx, t.q.getConfig, name), ScanConfig)
+}
+
+// ListConfig implements store.Store.
+func (t *Tables) ListConfig(ctx context.Context) ([]*store.ConfigValue, error) {
+	return all(ctx, t.db, ScanConfig, t.q.listConfig)
+}
+
+// DeleteConfig implements store.Store.
+func (t *Tables) DeleteConfig(ctx context.Context, name string) error {
+	return t.driver.Write(ctx, func() error {
+		res, err := t.db.ExecContext(ctx, t.q.deleteConfig, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+}
