@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/bifrost-go/bifrost/openapi"
+	"github.com/bifrost-go/bifrost/runtime/internal/cli"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -30,8 +31,9 @@ func (b binary) Check() error {
 	return errors.Join(errs...)
 }
 
-func (b binary) Serve(ctx context.Context, st store.Store, addr string, workers int, log *slog.Logger) error {
-	return serve(ctx, Options{Workflows: b.workflows, Logger: log, Store: st, Workers: workers}, addr)
+func (b binary) Serve(ctx context.Context, st store.Store, cfg cli.ServeConfig, log *slog.Logger) error {
+	return serve(ctx, Options{Workflows: b.workflows, Logger: log, Store: st, Workers: cfg.Workers,
+		Retain: cfg.Retain, MaxPending: cfg.MaxPending, CORSOrigins: cfg.CORSOrigins}, cfg.Addr)
 }
 
 func (b binary) Work(ctx context.Context, st store.Store, workers int, log *slog.Logger) error {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost/runtime/bind"
+	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -336,5 +338,36 @@ func TestServeWarnsOfASharedDatabase(t *testing.T) {
 	}
 	if log := serveOnce(); !strings.Contains(log, "readable by other users") || !strings.Contains(log, "chmod 600 "+db) {
 		t.Errorf("no warning for a 0644 database:\n%s", log)
+	}
+}
+
+// TestPruneCommand: executions prune --before deletes the ended executions
+// older than the age given, and says how many.
+func TestPruneCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "bifrost.db")
+	st, err := storeopen.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	var execs []*store.Execution
+	for i := range 3 {
+		at := old.Add(time.Duration(i) * time.Second)
+		execs = append(execs, &store.Execution{ID: newExecutionID(t), Workflow: "w", Mode: "sync", Status: store.Succeeded,
+			Attempt: 1, CreatedAt: at, StartedAt: at, FinishedAt: at})
+	}
+	fresh := &store.Execution{ID: newExecutionID(t), Workflow: "w", Mode: "sync", Status: store.Succeeded, Attempt: 1,
+		CreatedAt: time.Now(), StartedAt: time.Now(), FinishedAt: time.Now()}
+	if err := st.Record(context.Background(), append(execs, fresh)); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"app", "executions", "prune", "--before", "1d", "--db", db}, &out, &errOut, nil); code != 0 ||
+		!strings.HasPrefix(out.String(), "deleted 3 execution(s)") {
+		t.Fatalf("prune: exit %d %q %q", code, out.String(), errOut.String())
+	}
+	if code := run(context.Background(), []string{"app", "executions", "prune", "--db", db}, &out, &errOut, nil); code != 2 {
+		t.Errorf("prune without --before: exit %d, want 2", code)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -32,7 +33,7 @@ type App interface {
 	Check() error
 	// Serve serves the workflows on addr, running async executions with
 	// workers goroutines, until ctx ends; then it drains and returns.
-	Serve(ctx context.Context, st store.Store, addr string, workers int, log *slog.Logger) error
+	Serve(ctx context.Context, st store.Store, cfg ServeConfig, log *slog.Logger) error
 	// Work runs async executions without serving HTTP until ctx ends.
 	Work(ctx context.Context, st store.Store, workers int, log *slog.Logger) error
 	// Cancel cancels an execution through the queue, so a worker running it stops.
@@ -194,4 +195,13 @@ func exactArgs(n int) cobra.PositionalArgs {
 // jsonLog is the process log of serve and worker: JSON lines on stderr.
 func jsonLog(cmd *cobra.Command) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+}
+
+// ServeConfig is what serve's flags say of the server.
+type ServeConfig struct {
+	Addr        string
+	Workers     int
+	Retain      time.Duration // 0: the runtime's default; negative: for ever
+	MaxPending  int           // 0: the runtime's default; negative: no cap
+	CORSOrigins []string
 }

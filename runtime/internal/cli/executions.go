@@ -16,7 +16,7 @@ import (
 // executionsCommand reads and cancels executions in the store.
 func executionsCommand(app App, db *dbFlag) *cobra.Command {
 	cmd := &cobra.Command{Use: "executions", Short: "List, show and cancel executions"}
-	cmd.AddCommand(executionsList(db), executionsGet(app, db), executionsCancel(app, db))
+	cmd.AddCommand(executionsList(db), executionsGet(app, db), executionsCancel(app, db), executionsPrune(db))
 	return cmd
 }
 
@@ -86,7 +86,9 @@ func executionsCancel(app App, db *dbFlag) *cobra.Command {
 		Example: `  app executions cancel 0190a0b2-7c1e-7d3a-9f00-1b2c3d4e5f60`,
 		Short:   "Cancel a pending execution, or ask a running one to stop",
 		Args:    exactArgs(1),
-		RunE:    showExecution(app, db, app.Cancel),
+		RunE: showExecution(app, db, func(ctx context.Context, st store.Store, id string) (*store.Execution, error) {
+			return app.Cancel(ctx, st, id) // through the engine: the worker running it stops
+		}),
 	}
 }
 
@@ -108,4 +110,54 @@ func printJSON(out io.Writer, v any) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+func executionsPrune(db *dbFlag) *cobra.Command {
+	var before, workflow string
+	cmd := &cobra.Command{
+		Use: "prune",
+		Example: `  app executions prune --before 30d
+  app executions prune --before 2026-01-01T00:00:00Z --workflow github_push`,
+		Short: "Delete ended executions created before a time (pending and running ones stay)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cut, err := parseBefore(before, time.Now())
+			if err != nil {
+				return usageError{err}
+			}
+			return db.with(cmd, func(ctx context.Context, st store.Store) error {
+				total := 0
+				for { // in batches, so a running server's writes are never held for long
+					n, err := st.Prune(ctx, store.PruneFilter{Before: cut, Workflow: workflow, Limit: 500})
+					total += n
+					if err != nil {
+						return err
+					}
+					if n < 500 {
+						break
+					}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted %d execution(s) created before %s\n", total, cut.UTC().Format(time.RFC3339))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&before, "before", "", "an age such as 30d or 72h, or an RFC 3339 time (required)")
+	cmd.Flags().StringVar(&workflow, "workflow", "", "only this workflow's executions")
+	return cmd
+}
+
+// parseBefore reads --before: an age (30d, 72h) back from now, or a time.
+func parseBefore(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, fmt.Errorf("--before is required: an age such as 30d, or an RFC 3339 time")
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := parseExpiry(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--before %q: expected an age such as 30d or 72h, or an RFC 3339 time", s)
+	}
+	return now.Add(-d), nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,18 +20,23 @@ import (
 const defaultWorkers = 8
 
 func serveCommand(app App, db *dbFlag) *cobra.Command {
-	var addr string
-	var workers int
+	var cfg ServeConfig
+	var retain string
 	cmd := &cobra.Command{
 		Use: "serve",
 		Example: `  app serve                                     # 127.0.0.1:8080, ./bifrost.db
   app serve --addr :8080 --db postgres://app@db/app --workers 16
-  BIFROST_DB=/srv/app/bifrost.db app serve`,
+  BIFROST_DB=/srv/app/bifrost.db app serve
+  app serve --retain 7d --max-pending 50000 --cors-origin https://app.example.com`,
 		Short: "Serve the workflows over HTTP, and run async executions, until SIGINT or SIGTERM",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if workers < 0 {
+			if cfg.Workers < 0 {
 				return usageError{fmt.Errorf("--workers must be 0 or more")}
+			}
+			var err error
+			if cfg.Retain, err = parseRetain(retain); err != nil {
+				return usageError{err}
 			}
 			st, err := db.open(cmd.Context())
 			if err != nil {
@@ -43,12 +49,31 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 			log := jsonLog(cmd)
 			log.Info("store opened", "db", storeopen.Describe(db.dsn))
 			warnIfShared(log, db.dsn)
-			return app.Serve(cmd.Context(), st, addr, workers, log)
+			return app.Serve(cmd.Context(), st, cfg, log)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", envOr("BIFROST_ADDR", "127.0.0.1:8080"), "address to listen on (port 0: any free port) (env BIFROST_ADDR)")
-	workersFlag(cmd, &workers)
+	cmd.Flags().StringVar(&cfg.Addr, "addr", envOr("BIFROST_ADDR", "127.0.0.1:8080"), "address to listen on (port 0: any free port) (env BIFROST_ADDR)")
+	workersFlag(cmd, &cfg.Workers)
+	cmd.Flags().StringVar(&retain, "retain", "", "keep ended executions this long: 30d (the default), 72h; never keeps them for ever")
+	cmd.Flags().IntVar(&cfg.MaxPending, "max-pending", 0, "refuse async calls (503) past this many pending executions; default 10000, -1: no cap")
+	cmd.Flags().StringArrayVar(&cfg.CORSOrigins, "cors-origin", nil, "an origin browsers may call from, such as https://app.example.com (repeat for several)")
 	return cmd
+}
+
+// parseRetain reads --retain: days (30d), a Go duration, "never", or "" for
+// the default.
+func parseRetain(s string) (time.Duration, error) {
+	switch s {
+	case "":
+		return 0, nil
+	case "never":
+		return -1, nil
+	}
+	d, err := parseExpiry(s)
+	if err != nil {
+		return 0, fmt.Errorf("--retain %q: expected days such as 30d, a duration such as 72h, or never", s)
+	}
+	return d, nil
 }
 
 // workerCommand runs async executions without serving HTTP: beside a
