@@ -307,7 +307,7 @@ func waitEnd(ctx context.Context, base, id string) (execution, error) {
 	}
 }
 
-// listAll pages through GET /api/executions?workflow=sleepy.
+// listAll reads every execution of the sleepy workflow, whole.
 func listAll(ctx context.Context, base string) ([]execution, error) {
 	var all []execution
 	cursor := ""
@@ -325,10 +325,18 @@ func listAll(ctx context.Context, base string) ([]execution, error) {
 		}
 		all = append(all, page.Executions...)
 		if page.NextCursor == "" {
-			return all, nil
+			break
 		}
 		cursor = page.NextCursor
 	}
+	// The list holds summaries: each execution's input and result come
+	// from its own page.
+	for i := range all {
+		if err := getJSON(ctx, base, "/api/executions/"+all[i].ID, &all[i]); err != nil {
+			return nil, err
+		}
+	}
+	return all, nil
 }
 
 // checkNoErrors fails the test on ERROR lines in a server's log, and on the

@@ -227,7 +227,7 @@ func (s *Server) listExecutions(c echo.Context) error {
 	if !cred.Global() {
 		return writeProblem(c, newProblem(http.StatusForbidden, "listing executions needs a global credential"), "")
 	}
-	f := store.Filter{Workflow: c.QueryParam("workflow"), Status: store.Status(c.QueryParam("status")), Cursor: c.QueryParam("cursor")}
+	f := store.Filter{Workflow: c.QueryParam("workflow"), Status: store.Status(c.QueryParam("status")), Cursor: c.QueryParam("cursor"), Summary: true}
 	if f.Status != "" && !f.Status.Valid() {
 		return s.apiProblem(c, http.StatusBadRequest, "unknown status", "query.status",
 			"expected one of pending, running, succeeded, failed, timed_out, cancelled")

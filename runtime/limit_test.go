@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +177,50 @@ func TestBackpressure(t *testing.T) {
 	total, _, err := st.CountPending(context.Background())
 	if err != nil || total != 5 {
 		t.Fatalf("pending: %d %v, want the 5 accepted", total, err)
+	}
+}
+
+// TestListIsSummaries (round 2, finding 3): GET /api/executions lists
+// summaries without input, result or logs, so the memory a page costs does
+// not grow with what the executions hold: 20 executions of 1 MiB each are
+// listed for well under 1 MiB of allocation and answer.
+func TestListIsSummaries(t *testing.T) {
+	st := openTestStore(t)
+	big := json.RawMessage(`"` + strings.Repeat("x", 1<<20) + `"`)
+	var execs []*store.Execution
+	for range 20 {
+		now := time.Now()
+		execs = append(execs, &store.Execution{ID: newExecutionID(t), Workflow: "w", Mode: "sync", Status: store.Succeeded, Attempt: 1,
+			Input: big, Result: big, Logs: []store.LogEntry{{Time: now, Level: "INFO", Message: strings.Repeat("y", 60000)}},
+			CreatedAt: now, StartedAt: now, FinishedAt: now})
+	}
+	if err := st.Record(context.Background(), execs); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Options{Store: st, Logger: discard, Auth: &auth.Config{EnvKey: testKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &execServer{store: st, srv: srv}
+	s.url = startHandler(t, srv)
+	s.do(t, "GET", "/api/executions?limit=20", "") // warm up the connection and caches
+
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	status, _, body := s.do(t, "GET", "/api/executions?limit=20", "")
+	goruntime.ReadMemStats(&after)
+	if status != 200 || strings.Count(string(body), `"id"`) != 20 {
+		t.Fatalf("list: %d %.300s", status, body)
+	}
+	if bytes.Contains(body, []byte("xxxx")) || bytes.Contains(body, []byte("yyyy")) {
+		t.Fatal("the list holds inputs, results or logs")
+	}
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a page of 20 executions of 1 MiB each: %d bytes answered, %d bytes allocated", len(body), allocated)
+	if len(body) > 20<<10 || allocated > 1<<20 {
+		t.Errorf("a page answered %d bytes and allocated %d: it grows with what the executions hold", len(body), allocated)
+	}
+	if status, _, body := s.do(t, "GET", "/api/executions/"+execs[0].ID, ""); status != 200 || !bytes.Contains(body, []byte("xxxx")) {
+		t.Errorf("one execution's own page has its input: %d %.100s", status, body)
 	}
 }

@@ -92,6 +92,9 @@ type Filter struct {
 	Status   Status
 	Limit    int    // 1 to 500; 0 means 50
 	Cursor   string // the id of the last execution of the previous page
+	// Summary leaves out each execution's input, result and logs, so that
+	// a page costs the same whatever the executions hold.
+	Summary bool
 }
 
 // Accepted is the outcome of accepting one async execution: the execution

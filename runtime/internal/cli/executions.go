@@ -35,6 +35,7 @@ func executionsList(db *dbFlag) *cobra.Command {
 				return usageError{fmt.Errorf("--status %q: expected pending, running, succeeded, failed, timed_out or cancelled", status)}
 			}
 			return db.with(cmd, func(ctx context.Context, st store.Store) error {
+				f.Summary = true
 				page, next, err := st.List(ctx, f)
 				if err != nil {
 					return err

@@ -42,7 +42,12 @@ const Columns = `id, workflow, mode, status, attempt, input, result, error, logs
 // Scanner is a row: *sql.Row or *sql.Rows.
 type Scanner interface{ Scan(...any) error }
 
-// ScanExecution reads a row of Columns.
+// SummaryColumns are Columns without the input, result and logs (NULL in
+// their place), for a list whose cost must not depend on what they hold.
+const SummaryColumns = `id, workflow, mode, status, attempt, NULL, NULL, error, NULL, credential,
+	idempotency_key, job_id, created_at, started_at, finished_at`
+
+// ScanExecution reads a row of Columns or SummaryColumns.
 func ScanExecution(row Scanner) (*store.Execution, error) {
 	var (
 		e                         store.Execution

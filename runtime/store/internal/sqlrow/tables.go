@@ -268,7 +268,11 @@ func (t *Tables) List(ctx context.Context, f store.Filter) ([]*store.Execution, 
 			args = append(args, c.value)
 		}
 	}
-	query := `SELECT ` + Columns + ` FROM bifrost_executions`
+	columns := Columns
+	if f.Summary {
+		columns = SummaryColumns
+	}
+	query := `SELECT ` + columns + ` FROM bifrost_executions`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
