@@ -216,7 +216,7 @@ func sendRaw(t *testing.T, base, raw string) answer {
 func checkRow(t *testing.T, r mrow, a answer) {
 	t.Helper()
 	if a.status != r.status {
-		t.Fatalf("%s %s: status %d, want %d: %s", r.method, r.path, a.status, r.status, a.body)
+		t.Fatalf("status %d, want %d: %s", a.status, r.status, a.body)
 	}
 	for k, v := range r.wantHeader {
 		if got := a.header.Get(k); got != v {
@@ -473,6 +473,14 @@ func badInputMatrix(t *testing.T, db string, pgBugs map[string]string) {
 		{cat: "size", name: "declared length over the limit", raw: rawPost(hw, "Content-Type: application/json\r\nContent-Length: 99999999\r\n", `{"a":1}`), status: 413},
 		{cat: "size", name: "declared length longer than the body", raw: rawPost(hw, "Content-Type: application/json\r\nContent-Length: 100\r\n", `{"a":1}`), status: 400,
 			detail: "could not be read"},
+		{cat: "size", name: "bad chunk size", raw: rawPost(hw, "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"), status: 400,
+			detail: "could not be read"},
+		// RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, and
+		// net/http closes the connection after answering, so nothing is
+		// smuggled behind the body.
+		{cat: "size", name: "chunked and a length (smuggling)", raw: rawPost(hw, "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n", "2\r\n{}\r\n0\r\n\r\n"),
+			status: 200},
+		{cat: "size", name: "negative length", raw: rawPost(hw, "Content-Type: application/json\r\nContent-Length: -1\r\n", "{}"), status: 400, byNetHTTP: true},
 		{cat: "size", name: "over the limit, deep", method: "POST", path: hw, header: js, body: strings.Repeat("[", matrixBodyLimit+1), status: 413},
 
 		// query forms
@@ -500,6 +508,8 @@ func badInputMatrix(t *testing.T, db string, pgBugs map[string]string) {
 		{cat: "header", name: "empty X-Bifrost-Key", method: "POST", path: sec, header: h("X-Bifrost-Key", ""), status: 401, wantHeader: challenge},
 		{cat: "header", name: "8 KiB Authorization", method: "POST", path: sec, noAuth: true, header: h("Authorization", "Bearer "+strings.Repeat("A", 8<<10)), status: 401, wantHeader: challenge},
 		{cat: "header", name: "non-ascii bytes in a key", method: "POST", path: sec, noAuth: true, header: h("X-Bifrost-Key", "bf_\xc3\xa9\xff"), status: 401, wantHeader: challenge},
+		{cat: "header", name: "X-Bifrost-Key with a Bearer prefix", method: "POST", path: sec, noAuth: true, header: h("X-Bifrost-Key", "Bearer "+testKey), status: 401, wantHeader: challenge},
+		{cat: "header", name: "tab after Bearer", method: "POST", path: sec, noAuth: true, header: h("Authorization", "Bearer\t"+testKey), status: 401, wantHeader: challenge},
 		{cat: "header", name: "two Content-Types, the first rules", method: "POST", path: hw, header: h("Content-Type", "text/plain", "Content-Type", "application/json"), body: `{}`, status: 415},
 		{cat: "header", name: "oversized header block", method: "POST", path: hw, header: h("X-Big", strings.Repeat("b", 2<<20)), status: 431, byNetHTTP: true},
 
@@ -509,6 +519,7 @@ func badInputMatrix(t *testing.T, db string, pgBugs map[string]string) {
 		{cat: "name", name: "path traversal", method: "POST", path: "/api/endpoints/../executions", status: 404},
 		{cat: "name", name: "encoded traversal", method: "POST", path: "/api/endpoints/..%2Fexecutions", status: 404},
 		{cat: "name", name: "dot segment", method: "POST", path: "/api/endpoints/./handle_webhook", status: 404},
+		{cat: "name", name: "double slash", method: "POST", path: "/api/endpoints//handle_webhook", status: 404},
 		{cat: "name", name: "trailing slash", method: "POST", path: hw + "/", status: 404},
 		{cat: "name", name: "empty name", method: "POST", path: "/api/endpoints/", status: 404},
 		{cat: "name", name: "upper case", method: "POST", path: "/api/endpoints/HANDLE_WEBHOOK", status: 404},
@@ -526,6 +537,9 @@ func badInputMatrix(t *testing.T, db string, pgBugs map[string]string) {
 		{cat: "method", name: "PATCH on a GET,POST endpoint", method: "PATCH", path: flex, status: 405, wantHeader: map[string]string{"Allow": "GET, HEAD, POST, OPTIONS"}},
 		{cat: "method", name: "unknown method", method: "PROPFIND", path: flex, status: 405, wantHeader: map[string]string{"Allow": "GET, HEAD, POST, OPTIONS"}},
 		{cat: "method", name: "TRACE", method: "TRACE", path: hw, status: 405, wantHeader: map[string]string{"Allow": "POST, OPTIONS"}},
+		{cat: "method", name: "lower-case post", method: "post", path: hw, status: 405, wantHeader: map[string]string{"Allow": "POST, OPTIONS"}},
+		{cat: "method", name: "HEAD on an execution", method: "HEAD", path: execs + unknownID, status: 405, emptyBody: true},
+		{cat: "method", name: "GET on cancel", method: "GET", path: execs + unknownID + "/cancel", status: 405},
 		{cat: "method", name: "405 before authentication", method: "DELETE", path: sec, noAuth: true, status: 405},
 		{cat: "method", name: "HEAD on a GET endpoint", method: "HEAD", path: flex + "?query=x", status: 200, emptyBody: true},
 		{cat: "method", name: "OPTIONS", method: "OPTIONS", path: flex, noAuth: true, status: 204, emptyBody: true, wantHeader: map[string]string{"Allow": "GET, HEAD, POST, OPTIONS"}},
@@ -546,6 +560,7 @@ func badInputMatrix(t *testing.T, db string, pgBugs map[string]string) {
 		{cat: "execution", name: "nul byte in an id", method: "GET", path: execs + "abc%00def", status: 404},
 		{cat: "execution", name: "invalid utf-8 in an id", method: "GET", path: execs + "%FF%FE", status: 404},
 		{cat: "execution", name: "invalid utf-8 id without credential", method: "GET", path: execs + "%FF%FE", noAuth: true, status: 401},
+		{cat: "execution", name: "unknown id, huge wait", method: "GET", path: execs + unknownID + "?wait=100000h", status: 404},
 		{cat: "execution", name: "cancel unknown id", method: "POST", path: execs + unknownID + "/cancel", status: 404},
 		{cat: "execution", name: "cancel without credential", method: "POST", path: execs + m.execID + "/cancel", noAuth: true, status: 401},
 		{cat: "execution", name: "DELETE an execution", method: "DELETE", path: execs + unknownID, status: 405},
