@@ -248,7 +248,12 @@ func (s *Server) readBody(x *exchange) *bifrost.Error {
 	}
 	var query url.Values // nil without a query string: reading it works, and costs no map
 	if r.URL.RawQuery != "" {
-		query = x.c.QueryParams() // echo's parse, shared with anything else that asks
+		// Not echo's QueryParams: it drops a malformed query string silently,
+		// and the workflow would run as if the caller had sent nothing.
+		var err error
+		if query, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+			return malformedQuery(err)
+		}
 	}
 	x.req = bifrost.Request{
 		Method:     r.Method,
@@ -455,4 +460,12 @@ func invoke(ctx context.Context, args bind.Args) (res bind.Result, err error) {
 		}
 	}()
 	return args.Invoke(ctx)
+}
+
+// malformedQuery is the 400 of a query string that is not valid
+// percent-encoding (%zz) or uses ';' as a separator.
+func malformedQuery(err error) *bifrost.Error {
+	p := newProblem(http.StatusBadRequest, "the query string is malformed")
+	p.Errors = []bifrost.FieldError{{Location: "query", Message: err.Error()}}
+	return p
 }

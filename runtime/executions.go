@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -42,6 +43,9 @@ func (s *Server) accept(x *exchange, args bind.Args) error {
 	key := x.c.Request().Header.Get(HeaderIdempotencyKey)
 	if len(key) > maxIdempotencyKey {
 		return s.fail(x, newProblem(http.StatusBadRequest, "the Idempotency-Key header is longer than 255 bytes"))
+	}
+	if !printableASCII(key) {
+		return s.fail(x, newProblem(http.StatusBadRequest, "the Idempotency-Key header must be printable ASCII"))
 	}
 	if p := s.backpressure(x); p != nil {
 		return s.fail(x, p)
@@ -157,6 +161,9 @@ func optionalTime(t time.Time) *string {
 // holds the answer until the execution ends, at most 60 seconds. The caller
 // is known before the store is asked anything, and only then is it polled.
 func (s *Server) getExecution(c echo.Context) error {
+	if p := checkQuery(c); p != nil {
+		return writeProblem(c, p, "")
+	}
 	var wait time.Duration
 	if w := c.QueryParam("wait"); w != "" {
 		d, err := parseWait(w)
@@ -220,6 +227,9 @@ func (s *Server) cancelExecution(c echo.Context) error {
 // listExecutions answers GET /api/executions?workflow=&status=&limit=&cursor=,
 // newest first, with the cursor of the next page.
 func (s *Server) listExecutions(c echo.Context) error {
+	if p := checkQuery(c); p != nil {
+		return writeProblem(c, p, "")
+	}
 	cred, err := s.auth.Authenticate(c.Request().Context(), c.Request().Header, time.Now())
 	if err != nil {
 		return writeProblem(c, s.authProblem(c, err), "")
@@ -228,6 +238,9 @@ func (s *Server) listExecutions(c echo.Context) error {
 		return writeProblem(c, newProblem(http.StatusForbidden, "listing executions needs a global credential"), "")
 	}
 	f := store.Filter{Workflow: c.QueryParam("workflow"), Status: store.Status(c.QueryParam("status")), Cursor: c.QueryParam("cursor"), Summary: true}
+	if f.Cursor != "" && !validID(f.Cursor) {
+		return s.apiProblem(c, http.StatusBadRequest, "the cursor is not one this server gave", "query.cursor", "expected the next_cursor of a page")
+	}
 	if f.Status != "" && !f.Status.Valid() {
 		return s.apiProblem(c, http.StatusBadRequest, "unknown status", "query.status",
 			"expected one of pending, running, succeeded, failed, timed_out, cancelled")
@@ -274,7 +287,11 @@ func (s *Server) caller(c echo.Context) (*auth.Credential, *bifrost.Error) {
 // same answer as for an unknown id, so ids cannot be probed: 401 without a
 // credential, 404 with one.
 func (s *Server) readableExecution(c echo.Context, cred *auth.Credential) (*store.Execution, *bifrost.Error) {
-	e, err := s.engine.store.Get(c.Request().Context(), c.Param("id"))
+	var e *store.Execution
+	err := store.ErrNotFound // an id that is no execution id is unknown, whatever the database makes of its bytes
+	if validID(c.Param("id")) {
+		e, err = s.engine.store.Get(c.Request().Context(), c.Param("id"))
+	}
 	hidden := func() *bifrost.Error {
 		if cred == nil {
 			return unauthorized(c.Response().Header())
@@ -337,4 +354,48 @@ func (s *Server) storeError(c echo.Context, err error) *bifrost.Error {
 	}
 	s.log.LogAttrs(c.Request().Context(), slog.LevelError, "store failed", slog.String("error", err.Error()))
 	return newProblem(http.StatusServiceUnavailable, "the store did not answer")
+}
+
+// checkQuery refuses a query string echo would read as empty: invalid
+// percent-encoding, or ';' as a separator.
+func checkQuery(c echo.Context) *bifrost.Error {
+	if raw := c.Request().URL.RawQuery; raw != "" {
+		if _, err := url.ParseQuery(raw); err != nil {
+			return malformedQuery(err)
+		}
+	}
+	return nil
+}
+
+// validID reports whether id is written as the execution ids this server
+// makes (a UUID, 36 characters of hex and dashes): anything else is no
+// execution, and never reaches the store.
+func validID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// printableASCII reports whether s is made of visible ASCII and spaces, as
+// the IETF draft's Idempotency-Key (a structured-field string) is.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

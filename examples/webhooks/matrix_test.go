@@ -327,8 +327,8 @@ func TestReplayedDeliveryRunsNothing(t *testing.T) {
 	r.check(t, status, first, body)
 	status, second, body := r.send(t, base)
 	a, b := first.Get(runtime.HeaderExecutionID), second.Get(runtime.HeaderExecutionID)
-	if a != b {
-		t.Skipf("known bug: a replayed delivery (same X-GitHub-Delivery, same signature) runs again as a new execution (%s, then %s); SPEC §8 wants the first's answer and no run", a, b)
+	if a != b || second.Get(runtime.HeaderReplayed) != "true" {
+		t.Fatalf("a replayed delivery (same X-GitHub-Delivery, same signature) ran again as a new execution (%s, then %s)", a, b)
 	}
 	r.check(t, status, second, body)
 }
