@@ -134,20 +134,37 @@ type endpoint struct {
 func New(opts Options) (*Server, error) {
 	s := &Server{
 		log:       opts.Logger,
-		bodyLimit: opts.BodyLimit,
 		endpoints: make(map[string]*endpoint),
 		docsJS:    opts.DocsScriptURL,
 	}
 	if s.log == nil {
 		s.log = defaultLogger()
 	}
+	if err := s.setLimits(opts); err != nil {
+		return nil, err
+	}
+	if err := s.addWorkflows(opts); err != nil {
+		return nil, err
+	}
+	if err := s.connect(opts); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// setLimits sets what bounds a request and what is stored of it.
+func (s *Server) setLimits(opts Options) error {
+	s.bodyLimit = cmp.Or(opts.BodyLimit, DefaultBodyLimit)
+	s.maxDepth = cmp.Or(opts.MaxJSONDepth, DefaultMaxJSONDepth)
 	switch {
-	case s.bodyLimit == 0:
-		s.bodyLimit = DefaultBodyLimit
 	case s.bodyLimit < 0:
-		return nil, fmt.Errorf("body limit %d: must not be negative", opts.BodyLimit)
+		return fmt.Errorf("body limit %d: must not be negative", opts.BodyLimit)
+	case s.maxDepth < 0:
+		return fmt.Errorf("max JSON depth %d: must not be negative", opts.MaxJSONDepth)
 	}
 	s.tooLarge = "the body is larger than the limit of " + strconv.FormatInt(s.bodyLimit, 10) + " bytes"
+	s.tooDeep = newProblem(http.StatusBadRequest, "the JSON body nests deeper than "+strconv.Itoa(s.maxDepth)+" levels")
+	s.tooDeep.Errors = []bifrost.FieldError{{Location: "body", Message: "nested deeper than " + strconv.Itoa(s.maxDepth) + " levels"}}
 	s.redact = newRedactor(opts.RedactHeaders)
 	s.pressure.maxTotal, s.pressure.maxPerWorkflow = cmp.Or(opts.MaxPending, DefaultMaxPending), opts.MaxPendingPerWorkflow
 	s.storeLimit = cmp.Or(opts.StoreLimit, DefaultStoreLimit)
@@ -159,13 +176,12 @@ func New(opts Options) (*Server, error) {
 			MaxAge:        600,
 		})}
 	}
-	s.maxDepth = cmp.Or(opts.MaxJSONDepth, DefaultMaxJSONDepth)
-	if s.maxDepth < 0 {
-		return nil, fmt.Errorf("max JSON depth %d: must not be negative", opts.MaxJSONDepth)
-	}
-	s.tooDeep = newProblem(http.StatusBadRequest, "the JSON body nests deeper than "+strconv.Itoa(s.maxDepth)+" levels")
-	s.tooDeep.Errors = []bifrost.FieldError{{Location: "body", Message: "nested deeper than " + strconv.Itoa(s.maxDepth) + " levels"}}
+	return nil
+}
 
+// addWorkflows checks the workflows and precomputes what each endpoint's
+// requests need.
+func (s *Server) addWorkflows(opts Options) error {
 	valid, errs := validWorkflows(opts.Workflows)
 	for _, wf := range valid {
 		s.workflows = append(s.workflows, wf)
@@ -188,17 +204,16 @@ func New(opts Options) (*Server, error) {
 		}
 		s.endpoints[wf.Name] = ep
 		s.anyPublic = s.anyPublic || wf.Public
-	}
-	if opts.Store == nil {
-		for _, wf := range s.workflows {
-			if wf.Endpoint && wf.Mode == workflow.Async {
-				errs = append(errs, fmt.Errorf("workflow %s: mode=async needs a store (Options.Store)", wf.Name))
-			}
+		if opts.Store == nil && wf.Mode == workflow.Async {
+			errs = append(errs, fmt.Errorf("workflow %s: mode=async needs a store (Options.Store)", wf.Name))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
+	return errors.Join(errs...)
+}
+
+// connect sets up what the server holds beside the requests: the
+// authenticator and, with a store, configuration, the engine and retention.
+func (s *Server) connect(opts Options) error {
 	cfg := auth.ConfigFromEnv()
 	if opts.Auth != nil {
 		cfg = *opts.Auth
@@ -210,27 +225,27 @@ func New(opts Options) (*Server, error) {
 	}
 	a, err := auth.New(context.Background(), cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.auth = a
-	if opts.Store != nil {
-		cs, err := newConfigSource(opts.Store)
-		if err != nil {
-			a.Close()
-			return nil, err
-		}
-		s.config = cs
-		en, err := newEngine(context.Background(), opts.Store, s.workflows, opts.Workers, s.log)
-		if err != nil {
-			a.Close()
-			return nil, err
-		}
-		en.config = cs
-		s.engine = en
-		retain := cmp.Or(opts.Retain, DefaultRetain)
-		s.retention = newRetention(opts.Store, s.log, max(retain, 0), s.workflows)
+	if opts.Store == nil {
+		return nil
 	}
-	return s, nil
+	cs, err := newConfigSource(opts.Store)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	s.config = cs
+	en, err := newEngine(context.Background(), opts.Store, s.workflows, opts.Workers, s.log)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	en.config = cs
+	s.engine = en
+	s.retention = newRetention(opts.Store, s.log, max(cmp.Or(opts.Retain, DefaultRetain), 0), s.workflows)
+	return nil
 }
 
 // noKeys is the key store of a server without a store: no API keys exist.
