@@ -291,26 +291,32 @@ func (s *Shape) bodyFields() bool {
 func (a *analyzer) checkRequired(wf *Workflow) {
 	offset := len("required=")
 	for _, name := range wf.Directive.Required {
-		var found *Param
-		for _, p := range wf.Params {
-			if p.Name == name {
-				found = p
-			}
-		}
 		pos := wf.Directive.OptionPos["required"]
 		pos.Column += offset // at the item itself
 		offset += len(name) + 1
-		switch {
-		case found == nil:
-			a.diags.Add(pos, "name scalar parameters of "+wf.Func+": "+scalarNames(wf),
-				"required names %q, which is not a parameter of %s", name, wf.Func)
-		case found.Kind != ParamScalar:
-			a.diags.Add(pos, "required= applies to scalar (query) parameters; a body struct states its required fields itself",
-				"required names %q, which is not a scalar parameter", name)
-		default:
-			found.Required = true
+		if p := a.scalarParam(wf, "required", name, pos,
+			"required= applies to scalar (query) parameters; a body struct states its required fields itself"); p != nil {
+			p.Required = true
 		}
 	}
+}
+
+// scalarParam is the scalar parameter an option's item names, or nil after
+// reporting at pos that it names none (hint says what the option is for).
+func (a *analyzer) scalarParam(wf *Workflow, option, name string, pos token.Position, hint string) *Param {
+	for _, p := range wf.Params {
+		if p.Name != name {
+			continue
+		}
+		if p.Kind != ParamScalar {
+			a.diags.Add(pos, hint, "%s names %q, which is not a scalar parameter", option, name)
+			return nil
+		}
+		return p
+	}
+	a.diags.Add(pos, "name scalar parameters of "+wf.Func+": "+scalarNames(wf),
+		"%s names %q, which is not a parameter of %s", option, name, wf.Func)
+	return nil
 }
 
 func scalarNames(wf *Workflow) string {

@@ -125,19 +125,10 @@ func (a *analyzer) checkDefaults(wf *Workflow) {
 		pos := wf.Directive.OptionPos["default"]
 		pos.Column += offset // at the item itself
 		offset += len(name) + 1 + len(v) + 1
-		var found *Param
-		for _, p := range wf.Params {
-			if p.Name == name {
-				found = p
-			}
-		}
+		found := a.scalarParam(wf, "default", name, pos,
+			"default= applies to scalar (query) parameters; a body struct field takes a default:\"…\" tag")
 		switch {
 		case found == nil:
-			a.diags.Add(pos, "name scalar parameters of "+wf.Func+": "+scalarNames(wf),
-				"default names %q, which is not a parameter of %s", name, wf.Func)
-		case found.Kind != ParamScalar:
-			a.diags.Add(pos, "default= applies to scalar (query) parameters; a body struct field takes a default:\"…\" tag",
-				"default names %q, which is not a scalar parameter", name)
 		case found.Required:
 			a.diags.Add(pos, "keep one: a required parameter has no default", "parameter %s is both required and defaulted", name)
 		default:
