@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/bind"
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/storeopen"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -50,10 +52,15 @@ type benchServer struct {
 // executions at once.
 func newBenchServer(b *testing.B, withStore bool, workers int, workflows ...*Workflow) *benchServer {
 	b.Helper()
-	opts := Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler), Workers: workers}
+	// No pending cap: the accept benchmarks queue far more than its default.
+	opts := Options{Workflows: workflows, Logger: slog.New(slog.DiscardHandler), Workers: workers, MaxPending: -1}
 	s := &benchServer{}
 	if withStore {
-		st := openStore(b, "")
+		dsn := filepath.Join(b.TempDir(), "bifrost.db")
+		if os.Getenv("BIFROST_BENCH_DURABLE") != "" { // the cost of serve --durable
+			dsn += storeopen.DurableSuffix
+		}
+		st := openStore(b, dsn)
 		s.st, opts.Store = st, st
 	}
 	srv := startServer(b, opts)

@@ -71,11 +71,18 @@ func (e usageError) Unwrap() error { return e.err }
 
 // dbFlag is --db, defined once on the root for every command that opens
 // the store.
-type dbFlag struct{ dsn string }
+type dbFlag struct {
+	dsn     string
+	durable bool // --durable on serve and worker
+}
 
 // open opens the store --db names, creating a SQLite file that is not there.
 func (f *dbFlag) open(ctx context.Context) (store.Store, error) {
-	return storeopen.Open(ctx, f.dsn)
+	dsn := f.dsn
+	if _, sqlite := storeopen.SQLitePath(dsn); sqlite && f.durable && !strings.HasSuffix(dsn, storeopen.DurableSuffix) {
+		dsn += storeopen.DurableSuffix
+	}
+	return storeopen.Open(ctx, dsn)
 }
 
 // existing is open for a command that works on what a store holds: a SQLite

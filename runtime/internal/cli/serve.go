@@ -57,6 +57,7 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 	cmd.Flags().StringVar(&retain, "retain", "", "keep ended executions this long: 30d (the default), 72h; never keeps them for ever")
 	cmd.Flags().IntVar(&cfg.MaxPending, "max-pending", 0, "refuse async calls (503) past this many pending executions; default 10000, -1: no cap")
 	cmd.Flags().StringArrayVar(&cfg.CORSOrigins, "cors-origin", nil, "an origin browsers may call from, such as https://app.example.com (repeat for several)")
+	durableFlag(cmd, db)
 	return cmd
 }
 
@@ -98,7 +99,15 @@ func workerCommand(app App, db *dbFlag) *cobra.Command {
 		},
 	}
 	workersFlag(cmd, &workers)
+	durableFlag(cmd, db)
 	return cmd
+}
+
+// durableFlag adds --durable: a SQLite store syncs its file on every commit,
+// so an accepted execution survives a power loss too (docs/reliability.md
+// says what it costs). PostgreSQL is durable on its own settings.
+func durableFlag(cmd *cobra.Command, db *dbFlag) {
+	cmd.Flags().BoolVar(&db.durable, "durable", false, "SQLite: sync the file on every commit (synchronous=FULL), to survive a power loss")
 }
 
 // workersFlag adds --workers, whose default a deployment may set with

@@ -44,6 +44,20 @@ type tables = sqlrow.Tables
 // instead of failing to upgrade a read lock. (modernc takes pragmas as
 // _pragma=; the mattn spelling is silently ignored.)
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// Options are the choices a deployment makes about its SQLite file.
+type Options struct {
+	// Durable syncs the file on every commit (synchronous=FULL): an accepted
+	// execution survives a power loss, not only a crash of the process, at
+	// the cost docs/reliability.md measures. The default, NORMAL, may lose
+	// the commits since the last checkpoint on a power loss.
+	Durable bool
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -51,7 +65,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := create(abs); err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	dsn := "file:" + abs + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	sync := "NORMAL"
+	if opts.Durable {
+		sync = "FULL"
+	}
+	dsn := "file:" + abs + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)

@@ -31,7 +31,7 @@ func Open(ctx context.Context, dsn string) (store.Store, error) {
 		return s, nil
 	}
 	path, _ := SQLitePath(dsn)
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.OpenWith(ctx, path, sqlite.Options{Durable: strings.HasSuffix(dsn, DurableSuffix)})
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +52,13 @@ func SQLitePath(dsn string) (string, bool) {
 	if IsPostgres(dsn) {
 		return "", false
 	}
+	dsn = strings.TrimSuffix(dsn, DurableSuffix)
 	return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:"), true
 }
+
+// DurableSuffix on a SQLite dsn syncs the file on every commit
+// (synchronous=FULL; see sqlite.Options): bifrost.db?synchronous=full.
+const DurableSuffix = "?synchronous=full"
 
 // Describe names the database dsn opens for a log line: the absolute path
 // of a SQLite file, or a PostgreSQL URL without its password.

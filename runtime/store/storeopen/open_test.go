@@ -102,3 +102,26 @@ func TestOpenRefusesPostgresWithoutThePassword(t *testing.T) {
 		t.Errorf("refusing postgres left files behind: %v", entries)
 	}
 }
+
+// TestDurable: ?synchronous=full on a SQLite dsn (what serve --durable
+// adds) makes every commit sync the file; without it the store runs NORMAL.
+func TestDurable(t *testing.T) {
+	for dsn, want := range map[string]int{"plain.db": 1, "full.db" + storeopen.DurableSuffix: 2} {
+		path := filepath.Join(t.TempDir(), dsn)
+		st, err := storeopen.Open(t.Context(), "sqlite:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := st.(*sqlite.Store).DB().QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		if got != want {
+			t.Errorf("%s: synchronous = %d, want %d", dsn, got, want)
+		}
+		if _, err := os.Stat(strings.TrimSuffix(path, storeopen.DurableSuffix)); err != nil {
+			t.Errorf("%s: the file is not where the path says: %v", dsn, err)
+		}
+	}
+}
