@@ -110,6 +110,7 @@ func BenchmarkEndpoint(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			defer s.Shutdown(context.Background())
 			benchRun(b, s.Handler(), "/api/endpoints/greet")
 		})
 	}

@@ -29,6 +29,7 @@ func openStore(t testing.TB, dsn string) store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = st.Close() }) // closing twice is harmless
 	return st
 }
 

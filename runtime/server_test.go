@@ -263,7 +263,10 @@ func newTestServer(t *testing.T, opts Options) (*httptest.Server, *syncBuffer) {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		ts.Close()
+		_ = s.Shutdown(context.Background())
+	})
 	return ts, logs
 }
 
@@ -691,6 +694,7 @@ func TestRegisterOnExistingApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Shutdown(context.Background())
 	e := echo.New()
 	e.GET("/mine", func(c echo.Context) error { return c.String(200, "mine") })
 	s.Register(e)
@@ -739,9 +743,11 @@ func TestNewRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(Options{Workflows: testWorkflows(), Logger: slog.New(slog.DiscardHandler)}); err != nil {
-		t.Errorf("New with valid workflows: %v", err)
+	s, err := New(Options{Workflows: testWorkflows(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("New with valid workflows: %v", err)
 	}
+	_ = s.Shutdown(context.Background())
 }
 
 func TestCallerGoesAway(t *testing.T) {
