@@ -33,7 +33,8 @@ func (b binary) Check() error {
 
 func (b binary) Serve(ctx context.Context, st store.Store, cfg cli.ServeConfig, log *slog.Logger) error {
 	return serve(ctx, Options{Workflows: b.workflows, Logger: log, Store: st, Workers: cfg.Workers,
-		Retain: cfg.Retain, MaxPending: cfg.MaxPending, CORSOrigins: cfg.CORSOrigins}, cfg.Addr)
+		Retain: cfg.Retain, MaxPending: cfg.MaxPending, CORSOrigins: cfg.CORSOrigins,
+		DisableMetrics: cfg.NoMetrics}, cfg.Addr, cfg.MetricsAddr)
 }
 
 func (b binary) Work(ctx context.Context, st store.Store, workers int, log *slog.Logger) error {

@@ -204,4 +204,6 @@ type ServeConfig struct {
 	Retain      time.Duration // 0: the runtime's default; negative: for ever
 	MaxPending  int           // 0: the runtime's default; negative: no cap
 	CORSOrigins []string
+	MetricsAddr string // serve GET /metrics on this address, not on Addr; "": on Addr
+	NoMetrics   bool   // no GET /metrics on Addr
 }

@@ -31,6 +31,9 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 		Short: "Serve the workflows over HTTP, and run async executions, until SIGINT or SIGTERM",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.NoMetrics && cfg.MetricsAddr != "" {
+				return usageError{fmt.Errorf("--no-metrics and --metrics-addr exclude each other")}
+			}
 			if cfg.Workers < 0 {
 				return usageError{fmt.Errorf("--workers must be 0 or more")}
 			}
@@ -57,6 +60,8 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 	cmd.Flags().StringVar(&retain, "retain", "", "keep ended executions this long: 30d (the default), 72h; never keeps them for ever")
 	cmd.Flags().IntVar(&cfg.MaxPending, "max-pending", 0, "refuse async calls (503) past this many pending executions; default 10000, -1: no cap")
 	cmd.Flags().StringArrayVar(&cfg.CORSOrigins, "cors-origin", nil, "an origin browsers may call from, such as https://app.example.com (repeat for several)")
+	cmd.Flags().StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve GET /metrics on this address (such as 127.0.0.1:9090) instead of --addr")
+	cmd.Flags().BoolVar(&cfg.NoMetrics, "no-metrics", false, "do not serve GET /metrics")
 	return cmd
 }
 
