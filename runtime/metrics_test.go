@@ -269,13 +269,15 @@ func TestMetricsOff(t *testing.T) {
 }
 
 // TestServeMetricsFlags: serve --no-metrics answers /metrics with 404;
-// serve --metrics-addr serves it on that listener only.
+// serve --metrics-addr serves it on that listener only; worker
+// --metrics-addr serves it too.
 func TestServeMetricsFlags(t *testing.T) {
-	main, _ := serveWithFlags(t, "--no-metrics")
+	main := listening(t, "listening", "serve", "--addr", "127.0.0.1:0", "--no-metrics")["listening"]
 	if status := getStatus(t, main+"/metrics"); status != 404 {
 		t.Errorf("--no-metrics: GET /metrics %d, want 404", status)
 	}
-	main, metricsURL := serveWithFlags(t, "--metrics-addr", "127.0.0.1:0")
+	addrs := listening(t, "listening", "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0")
+	main, metricsURL := addrs["listening"], addrs["metrics listening"]
 	if status := getStatus(t, main+"/metrics"); status != 404 {
 		t.Errorf("--metrics-addr: GET /metrics on --addr %d, want 404", status)
 	}
@@ -284,6 +286,10 @@ func TestServeMetricsFlags(t *testing.T) {
 	}
 	if status := getStatus(t, metricsURL+"/healthz"); status != 404 {
 		t.Errorf("the metrics listener answers /healthz: %d", status)
+	}
+	worker := listening(t, "metrics listening", "worker", "--workers", "1", "--metrics-addr", "127.0.0.1:0")
+	if families, _ := scrape(t, worker["metrics listening"]+"/metrics"); families["go_goroutines"] == nil {
+		t.Error("worker --metrics-addr: no go_goroutines")
 	}
 	var out strings.Builder
 	if code := run(context.Background(), []string{"app", "serve", "--no-metrics", "--metrics-addr", ":0"}, &out, &out, nil); code != 2 {
@@ -298,18 +304,17 @@ func getStatus(t *testing.T, url string) int {
 	return status
 }
 
-// serveWithFlags runs `app serve` with args on free ports until the test ends and
-// returns the base URLs of its listener and of its metrics listener ("").
-func serveWithFlags(t *testing.T, args ...string) (string, string) {
+// listening runs the command args (after "app", with a fresh --db) until
+// the test ends and returns the base URLs it logged, by message, once it
+// logged want.
+func listening(t *testing.T, want string, args ...string) map[string]string {
 	t.Helper()
 	t.Setenv("BIFROST_API_KEY", "x")
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	db := filepath.Join(t.TempDir(), "bifrost.db")
-	go func() {
-		done <- run(ctx, append([]string{"app", "serve", "--addr", "127.0.0.1:0", "--db", db}, args...), &out, &errOut, nil)
-	}()
+	go func() { done <- run(ctx, append([]string{"app"}, append(args, "--db", db)...), &out, &errOut, nil) }()
 	t.Cleanup(func() { cancel(); <-done })
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -320,11 +325,11 @@ func serveWithFlags(t *testing.T, args ...string) (string, string) {
 				addrs[l.Msg] = "http://" + l.Addr
 			}
 		}
-		if addrs["listening"] != "" {
-			return addrs["listening"], addrs["metrics listening"]
+		if addrs[want] != "" {
+			return addrs
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("serve did not listen:\n%s", errOut.String())
-	return "", ""
+	t.Fatalf("%v did not log %q:\n%s", args, want, errOut.String())
+	return nil
 }

@@ -85,6 +85,7 @@ func parseRetain(s string) (time.Duration, error) {
 // `serve --workers 0`, or as extra capacity.
 func workerCommand(app App, db *dbFlag) *cobra.Command {
 	var workers int
+	var metricsAddr string
 	cmd := &cobra.Command{
 		Use: "worker",
 		Example: `  app serve --workers 0 --db postgres://app@db/app &   # HTTP only
@@ -98,11 +99,12 @@ func workerCommand(app App, db *dbFlag) *cobra.Command {
 			return db.withNew(cmd, func(ctx context.Context, st store.Store) error {
 				log := jsonLog(cmd)
 				log.Info("store opened", "db", storeopen.Describe(db.dsn))
-				return app.Work(ctx, st, workers, log)
+				return app.Work(ctx, st, workers, metricsAddr, log)
 			})
 		},
 	}
 	workersFlag(cmd, &workers)
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve GET /metrics on this address (such as 127.0.0.1:9091); default: no metrics listener")
 	return cmd
 }
 
