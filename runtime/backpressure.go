@@ -45,6 +45,7 @@ func (s *Server) backpressure(x *exchange) *bifrost.Error {
 		p.took(x.ep.wf.Name)
 		return nil
 	}
+	inc(x.ep.metrics.pressured)
 	x.c.Response().Header().Set("Retry-After", strconv.Itoa(5))
 	return newProblem(http.StatusServiceUnavailable, "too many executions are waiting to run; retry later")
 }

@@ -33,10 +33,11 @@ func (b binary) Check() error {
 
 func (b binary) Serve(ctx context.Context, st store.Store, cfg cli.ServeConfig, log *slog.Logger) error {
 	return serve(ctx, Options{Workflows: b.workflows, Logger: log, Store: st, Workers: cfg.Workers,
-		Retain: cfg.Retain, MaxPending: cfg.MaxPending, CORSOrigins: cfg.CORSOrigins}, cfg.Addr)
+		Retain: cfg.Retain, MaxPending: cfg.MaxPending, CORSOrigins: cfg.CORSOrigins,
+		DisableMetrics: cfg.NoMetrics}, cfg.Addr, cfg.MetricsAddr)
 }
 
-func (b binary) Work(ctx context.Context, st store.Store, workers int, log *slog.Logger) error {
+func (b binary) Work(ctx context.Context, st store.Store, workers int, metricsAddr string, log *slog.Logger) error {
 	s, err := New(Options{Workflows: b.workflows, Logger: log, Store: st, Workers: workers})
 	if err != nil {
 		return err
@@ -44,6 +45,12 @@ func (b binary) Work(ctx context.Context, st store.Store, workers int, log *slog
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
+	stopMetrics, err := s.listenMetrics(ctx, metricsAddr)
+	if err != nil {
+		_ = s.Shutdown(context.Background())
+		return err
+	}
+	defer stopMetrics()
 	log.LogAttrs(ctx, slog.LevelInfo, "working", slog.Int("workers", workers))
 	<-ctx.Done()
 	log.LogAttrs(context.Background(), slog.LevelInfo, "shutting down")

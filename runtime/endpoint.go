@@ -134,6 +134,10 @@ func (s *Server) finish(x *exchange) {
 		}
 	}
 	s.logAccess(x.c, x.start, slog.LevelInfo, x.workflowName(), x.id)
+	s.metrics.request(x).observe(x.c.Request().Method, x.c.Response().Status, time.Since(x.start))
+	if x.ran {
+		x.ep.metrics.end(x.status, x.ended.Sub(x.began))
+	}
 	if x.delivery != "" && x.ep.wf.Mode != workflow.Async {
 		w := x.c.Response()
 		s.deliveries.settle(x.delivery, w.Status, w.Header().Get("Content-Type"), x.answer, x.id)

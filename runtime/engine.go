@@ -36,6 +36,7 @@ type engine struct {
 	waiters waiters
 	running sync.Map // execution id → context.CancelCauseFunc, for this process's runs
 	config  *configSource
+	metrics *metrics // nil in the cancel command's engine
 
 	workerID string   // this process's worker and River client id ("" without workers)
 	cluster  *cluster // the listener, heartbeat and reaper (cluster.go)
@@ -204,10 +205,17 @@ func (en *engine) record(ctx context.Context, e *store.Execution) {
 
 func (en *engine) writeRecords(batch []*store.Execution) {
 	var err error
+	if en.metrics != nil {
+		en.metrics.batchSize.Observe(float64(len(batch)))
+	}
 	for try := range 5 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		began := time.Now()
 		err = en.store.Record(ctx, batch)
 		cancel()
+		if en.metrics != nil {
+			en.metrics.storeWrite.Observe(time.Since(began).Seconds())
+		}
 		if err == nil {
 			for _, e := range batch {
 				en.waiters.ended(e.ID) // a wait for a sync execution's record

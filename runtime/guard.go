@@ -42,11 +42,17 @@ func (s *Server) authenticate(x *exchange) *bifrost.Error {
 				slog.String("execution_id", x.id), slog.String("error", err.Error()))
 			return newProblem(http.StatusServiceUnavailable, "credentials cannot be checked right now")
 		}
+		if errors.Is(err, auth.ErrNoCredential) {
+			s.metrics.authMissing.Inc()
+		} else {
+			s.metrics.authInvalid.Inc()
+		}
 		s.log.LogAttrs(context.Background(), slog.LevelInfo, "refused a credential",
 			slog.String("workflow", wf.Name), slog.String("execution_id", x.id), slog.String("reason", err.Error()))
 		return unauthorized(x.c.Response().Header())
 	}
 	if !cred.MayCall(wf.Name, wf.DisableGlobalKey) {
+		s.metrics.authForbidden.Inc()
 		detail := "this credential may not call " + wf.Name
 		if wf.DisableGlobalKey && cred.Global() {
 			detail += ": it accepts only keys scoped to it"
@@ -88,6 +94,7 @@ func (s *Server) rateLimit(x *exchange) *bifrost.Error {
 	if ok {
 		return nil
 	}
+	inc(x.ep.metrics.limited)
 	x.c.Response().Header().Set("Retry-After", retryAfter(wait))
 	return newProblem(http.StatusTooManyRequests, "the rate limit of "+x.ep.wf.Name+" is reached; retry later")
 }

@@ -43,8 +43,11 @@ const shutdownTimeout = 30 * time.Second
 // serve listens on addr, logs "listening" with the real address, and serves
 // until ctx ends; then it stops accepting, lets in-flight requests finish for
 // at most shutdownTimeout, lets running async executions finish (handing
-// back those that do not), writes pending records, and returns.
-func serve(ctx context.Context, opts Options, addr string) error {
+// back those that do not), writes pending records, and returns. With a
+// metricsAddr, GET /metrics is served there ("metrics listening"), and not
+// on addr.
+func serve(ctx context.Context, opts Options, addr, metricsAddr string) error {
+	opts.DisableMetrics = opts.DisableMetrics || metricsAddr != ""
 	s, err := New(opts)
 	if err != nil {
 		return err
@@ -58,15 +61,14 @@ func serve(ctx context.Context, opts Options, addr string) error {
 		_ = s.Shutdown(context.Background())
 		return err
 	}
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		// A body trickling in cannot hold a connection for ever. No write
-		// timeout: sync workflows and ?wait= polls have their own bounds.
-		ReadTimeout: time.Minute,
-		IdleTimeout: 2 * time.Minute,
-		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	stopMetrics, err := s.listenMetrics(ctx, metricsAddr)
+	if err != nil {
+		ln.Close()
+		_ = s.Shutdown(context.Background())
+		return err
 	}
+	defer stopMetrics()
+	srv := s.httpServer(s.Handler())
 	s.log.LogAttrs(ctx, slog.LevelInfo, "listening", slog.String("addr", ln.Addr().String()))
 
 	served := make(chan error, 1)
@@ -94,4 +96,36 @@ func serve(ctx context.Context, opts Options, addr string) error {
 	}
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "stopped")
 	return errors.Join(errs...)
+}
+
+// httpServer is the http.Server of a listener of s.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A body trickling in cannot hold a connection for ever. No write
+		// timeout: sync workflows and ?wait= polls have their own bounds.
+		ReadTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// listenMetrics serves GET /metrics alone on addr, when not "", until stop
+// is called. Anything else there is a 404.
+func (s *Server) listenMetrics(ctx context.Context, addr string) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+metricsPath, s.MetricsHandler())
+	srv := s.httpServer(mux)
+	s.log.LogAttrs(ctx, slog.LevelInfo, "metrics listening", slog.String("addr", ln.Addr().String()))
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, nil
 }

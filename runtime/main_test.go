@@ -27,7 +27,7 @@ func startServe(t *testing.T, ctx context.Context, workflows []*Workflow) (strin
 	logs := &syncBuffer{}
 	opts := Options{Workflows: workflows, Logger: slog.New(slog.NewJSONHandler(logs, nil))}
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, opts, "127.0.0.1:0") }()
+	go func() { done <- serve(ctx, opts, "127.0.0.1:0", "") }()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, line := range logs.lines(t) {
@@ -134,7 +134,7 @@ func TestServeDrainsInFlight(t *testing.T) {
 }
 
 func TestServeBadAddress(t *testing.T) {
-	err := serve(context.Background(), Options{Logger: slog.New(slog.DiscardHandler)}, "256.0.0.1:http-nope")
+	err := serve(context.Background(), Options{Logger: slog.New(slog.DiscardHandler)}, "256.0.0.1:http-nope", "")
 	if err == nil {
 		t.Fatal("serve on a bad address succeeded")
 	}

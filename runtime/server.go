@@ -91,6 +91,11 @@ type Options struct {
 	// viewer embedded in the binary (DocsViewerPath), which works offline;
 	// DocsViewerCDNURL loads the same version from a CDN.
 	DocsScriptURL string
+	// DisableMetrics leaves GET /metrics out of Register and Handler. The
+	// metrics are still kept: MetricsHandler serves them wherever the app
+	// mounts it (`serve --metrics-addr` serves them on a listener of their
+	// own).
+	DisableMetrics bool
 }
 
 // Server serves workflows over HTTP. It holds no per-request state and is
@@ -117,6 +122,8 @@ type Server struct {
 	limits     limiter
 	config     *configSource // nil without a store
 	docsJS     string        // Options.DocsScriptURL
+	metrics    *metrics
+	metricsOn  bool // GET /metrics on Register's echo app
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -126,6 +133,7 @@ type endpoint struct {
 	allow    string           // the Allow header of a 405 and OPTIONS: "GET, HEAD, POST, OPTIONS"
 	timedOut string           // the 504 detail
 	verifier webhook.Verifier // nil without verify=
+	metrics  *workflowMetrics
 }
 
 // New checks the workflows and returns a server for them. It refuses a nil
@@ -136,6 +144,7 @@ func New(opts Options) (*Server, error) {
 		log:       opts.Logger,
 		endpoints: make(map[string]*endpoint),
 		docsJS:    opts.DocsScriptURL,
+		metricsOn: !opts.DisableMetrics,
 	}
 	if s.log == nil {
 		s.log = defaultLogger()
@@ -145,6 +154,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if err := s.addWorkflows(opts); err != nil {
 		return nil, err
+	}
+	s.metrics = newMetrics(s.workflows, opts.Store)
+	for _, ep := range s.endpoints {
+		ep.metrics = s.metrics.workflows[ep.wf.Name]
 	}
 	if err := s.connect(opts); err != nil {
 		return nil, err
@@ -243,6 +256,7 @@ func (s *Server) connect(opts Options) error {
 		return err
 	}
 	en.config = cs
+	en.metrics = s.metrics
 	s.engine = en
 	s.retention = newRetention(opts.Store, s.log, max(cmp.Or(opts.Retain, DefaultRetain), 0), s.workflows)
 	return nil
@@ -361,8 +375,8 @@ func validName(name string) bool {
 }
 
 // Register mounts the server's routes onto e: {METHOD} /api/endpoints/:name
-// for every method (methods echo does not know included), GET /healthz and
-// GET /readyz. The endpoint handler writes its own problems, so e's
+// for every method (methods echo does not know included), GET /healthz,
+// GET /readyz and, unless Options.DisableMetrics, GET /metrics. The endpoint handler writes its own problems, so e's
 // HTTPErrorHandler is not involved in its answers.
 func (s *Server) Register(e *echo.Echo) {
 	e.Any(endpointPath, s.serveEndpoint, s.cors...)
@@ -371,6 +385,9 @@ func (s *Server) Register(e *echo.Echo) {
 	e.RouteNotFound(endpointPath, s.serveEndpoint, s.cors...)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	if s.metricsOn {
+		e.GET(metricsPath, s.serveMetrics(s.MetricsHandler()))
+	}
 	s.registerOpenAPI(e)
 	if s.engine != nil {
 		e.GET("/api/executions", s.listExecutions, s.cors...)

@@ -34,6 +34,7 @@ func (s *Server) verify(x *exchange) *bifrost.Error {
 		return newProblem(http.StatusInternalServerError, "the webhook's secret is not configured")
 	}
 	if err := v.Verify(x.c.Request().Header, x.req.Body, secret, time.Now()); err != nil {
+		inc(x.ep.metrics.sigRefused)
 		s.log.LogAttrs(context.Background(), slog.LevelInfo, "refused a webhook signature",
 			slog.String("workflow", x.ep.wf.Name), slog.String("execution_id", x.id), slog.String("reason", err.Error()))
 		return newProblem(http.StatusUnauthorized, "the webhook signature is missing, invalid or stale")

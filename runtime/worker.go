@@ -140,9 +140,20 @@ func (en *engine) settle(e *store.Execution, job *river.Job[executionArgs]) erro
 		if err := en.finish(e); err != nil {
 			return err
 		}
+		if m := en.workflowMetrics(e.Workflow); m != nil {
+			inc(m.retries)
+		}
 		return errors.New(e.Error)
 	}
 	return en.finish(e)
+}
+
+// workflowMetrics returns the metrics of a workflow of this binary, or nil.
+func (en *engine) workflowMetrics(name string) *workflowMetrics {
+	if en.metrics == nil {
+		return nil
+	}
+	return en.metrics.workflows[name]
 }
 
 // finish stores the attempt's outcome and wakes whoever waits for it.
@@ -154,6 +165,9 @@ func (en *engine) finish(e *store.Execution) error {
 	}
 	if e.Status.Terminal() {
 		en.waiters.ended(e.ID)
+		if m := en.workflowMetrics(e.Workflow); m != nil {
+			m.end(e.Status, e.FinishedAt.Sub(e.StartedAt))
+		}
 	}
 	return nil
 }

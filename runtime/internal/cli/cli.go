@@ -34,8 +34,9 @@ type App interface {
 	// Serve serves the workflows on addr, running async executions with
 	// workers goroutines, until ctx ends; then it drains and returns.
 	Serve(ctx context.Context, st store.Store, cfg ServeConfig, log *slog.Logger) error
-	// Work runs async executions without serving HTTP until ctx ends.
-	Work(ctx context.Context, st store.Store, workers int, log *slog.Logger) error
+	// Work runs async executions without serving HTTP until ctx ends,
+	// serving GET /metrics on metricsAddr unless it is "".
+	Work(ctx context.Context, st store.Store, workers int, metricsAddr string, log *slog.Logger) error
 	// Cancel cancels an execution through the queue, so a worker running it stops.
 	Cancel(ctx context.Context, st store.Store, id string) (*store.Execution, error)
 	// View is an execution as GET /api/executions/{id} shows it.
@@ -211,4 +212,6 @@ type ServeConfig struct {
 	Retain      time.Duration // 0: the runtime's default; negative: for ever
 	MaxPending  int           // 0: the runtime's default; negative: no cap
 	CORSOrigins []string
+	MetricsAddr string // serve GET /metrics on this address, not on Addr; "": on Addr
+	NoMetrics   bool   // no GET /metrics on Addr
 }

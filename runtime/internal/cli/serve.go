@@ -31,6 +31,9 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 		Short: "Serve the workflows over HTTP, and run async executions, until SIGINT or SIGTERM",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.NoMetrics && cfg.MetricsAddr != "" {
+				return usageError{fmt.Errorf("--no-metrics and --metrics-addr exclude each other")}
+			}
 			if cfg.Workers < 0 {
 				return usageError{fmt.Errorf("--workers must be 0 or more")}
 			}
@@ -58,6 +61,8 @@ func serveCommand(app App, db *dbFlag) *cobra.Command {
 	cmd.Flags().IntVar(&cfg.MaxPending, "max-pending", 0, "refuse async calls (503) past this many pending executions; default 10000, -1: no cap")
 	cmd.Flags().StringArrayVar(&cfg.CORSOrigins, "cors-origin", nil, "an origin browsers may call from, such as https://app.example.com (repeat for several)")
 	durableFlag(cmd, db)
+	cmd.Flags().StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve GET /metrics on this address (such as 127.0.0.1:9090) instead of --addr")
+	cmd.Flags().BoolVar(&cfg.NoMetrics, "no-metrics", false, "do not serve GET /metrics")
 	return cmd
 }
 
@@ -81,6 +86,7 @@ func parseRetain(s string) (time.Duration, error) {
 // `serve --workers 0`, or as extra capacity.
 func workerCommand(app App, db *dbFlag) *cobra.Command {
 	var workers int
+	var metricsAddr string
 	cmd := &cobra.Command{
 		Use: "worker",
 		Example: `  app serve --workers 0 --db postgres://app@db/app &   # HTTP only
@@ -94,12 +100,13 @@ func workerCommand(app App, db *dbFlag) *cobra.Command {
 			return db.withNew(cmd, func(ctx context.Context, st store.Store) error {
 				log := jsonLog(cmd)
 				log.Info("store opened", "db", storeopen.Describe(db.dsn))
-				return app.Work(ctx, st, workers, log)
+				return app.Work(ctx, st, workers, metricsAddr, log)
 			})
 		},
 	}
 	workersFlag(cmd, &workers)
 	durableFlag(cmd, db)
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve GET /metrics on this address (such as 127.0.0.1:9091); default: no metrics listener")
 	return cmd
 }
 
