@@ -256,6 +256,8 @@ func TestMetricsOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer on.Shutdown(context.Background())
+	defer off.Shutdown(context.Background())
 	for _, c := range []struct {
 		h    http.Handler
 		want int
