@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -52,22 +53,38 @@ func (s *Server) backpressure(x *exchange) *bifrost.Error {
 
 func (p *pressure) counts(ctx context.Context, s *Server, workflow string) (int, int, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if time.Since(p.at) > pendingRefresh {
-		total, by, err := s.engine.store.CountPending(ctx)
-		if err != nil {
-			return 0, 0, err
-		}
-		p.at, p.total, p.by = time.Now(), total, by
+	stale := time.Since(p.at) > pendingRefresh
+	if stale {
+		p.at = time.Now() // one caller reads the store; the others use the last counts meanwhile
 	}
-	return p.total, p.by[workflow], nil
+	total, mine, read := p.total, p.by[workflow], p.by != nil
+	p.mu.Unlock()
+	if !stale {
+		if !read {
+			return 0, 0, errNoCounts
+		}
+		return total, mine, nil
+	}
+	total, by, err := s.engine.store.CountPending(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	p.mu.Lock()
+	p.total, p.by = total, by
+	p.mu.Unlock()
+	return total, by[workflow], nil
 }
+
+// errNoCounts: no count has been read yet (the first read failed).
+var errNoCounts = errors.New("pending counts not read yet")
 
 // took counts an accept of this process since the last read, so a burst
 // between two reads cannot overshoot the cap by much.
 func (p *pressure) took(workflow string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.total++
-	p.by[workflow]++
+	if p.by != nil {
+		p.total++
+		p.by[workflow]++
+	}
 }

@@ -38,7 +38,9 @@ func (b binary) Serve(ctx context.Context, st store.Store, cfg cli.ServeConfig, 
 }
 
 func (b binary) Work(ctx context.Context, st store.Store, workers int, metricsAddr string, log *slog.Logger) error {
-	s, err := New(Options{Workflows: b.workflows, Logger: log, Store: st, Workers: workers})
+	// Retain -1: the default window is serve's (--retain); a worker applies
+	// only its workflows' own retain=.
+	s, err := New(Options{Workflows: b.workflows, Logger: log, Store: st, Workers: workers, Retain: -1})
 	if err != nil {
 		return err
 	}

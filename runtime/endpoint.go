@@ -140,7 +140,11 @@ func (s *Server) finish(x *exchange) {
 	}
 	if x.delivery != "" && x.ep.wf.Mode != workflow.Async {
 		w := x.c.Response()
-		s.deliveries.settle(x.delivery, w.Status, w.Header().Get("Content-Type"), x.answer, x.id)
+		status := w.Status
+		if !w.Committed { // nothing was answered (an aborted request): nothing to give again
+			status = 0
+		}
+		s.deliveries.settle(x.delivery, status, w.Header().Get("Content-Type"), x.answer, x.id)
 	}
 	if x.ran && s.engine != nil {
 		s.engine.record(context.Background(), x.record(s.redact, s.storeLimit))

@@ -78,9 +78,8 @@ func (s *Server) accept(x *exchange, args bind.Args) error {
 		return s.fail(x, newProblem(http.StatusServiceUnavailable, "the execution could not be stored; nothing was started"))
 	}
 	first := acc.Execution
-	if acc.Duplicate && !bytes.Equal(first.Input, e.Input) {
-		return s.fail(x, newProblem(http.StatusUnprocessableEntity,
-			"this Idempotency-Key was used with another request: "+first.ID))
+	if acc.Duplicate && x.delivery == "" && !sameRequest(first.Input, e.Input) {
+		return s.fail(x, newProblem(http.StatusUnprocessableEntity, "this Idempotency-Key was used with another request"))
 	}
 	if acc.Duplicate {
 		x.id = first.ID
@@ -398,4 +397,35 @@ func printableASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// sameRequest reports whether two stored inputs are one request sent again:
+// equal but for the headers, which a client's retry may change (a new
+// trace id, a new date) without asking for anything else. A delivery's
+// retry is not compared at all: its sender signs each attempt anew.
+func sameRequest(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	return bytes.Equal(withoutHeaders(a), withoutHeaders(b))
+}
+
+// withoutHeaders is an input with its request headers left out: the
+// "header" member, and the "header" and "remote_addr" of a "request".
+func withoutHeaders(raw []byte) []byte {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(raw, &top) != nil {
+		return raw
+	}
+	delete(top, "header")
+	if req, ok := top["request"]; ok {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(req, &fields) == nil {
+			delete(fields, "header")
+			delete(fields, "remote_addr")
+			top["request"], _ = json.Marshal(fields)
+		}
+	}
+	out, _ := json.Marshal(top)
+	return out
 }

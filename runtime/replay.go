@@ -37,7 +37,14 @@ type delivery struct {
 type deliveries struct {
 	mu    sync.Mutex
 	seen  map[string]*delivery
-	order []string // keys by arrival, to forget the oldest
+	order []claimed // claims by arrival, to forget the oldest
+}
+
+// claimed is one claim in arrival order: the key and the entry it made, so
+// that forgetting an old claim never drops a newer one of the same key.
+type claimed struct {
+	key   string
+	entry *delivery
 }
 
 // deliveryID is the sender's delivery id of a verified request, "" for none.
@@ -63,8 +70,9 @@ func (d *deliveries) claim(key string, now time.Time) (*delivery, *bifrost.Error
 		}
 		return prev, nil
 	}
-	d.seen[key] = &delivery{at: now}
-	d.order = append(d.order, key)
+	e := &delivery{at: now}
+	d.seen[key] = e
+	d.order = append(d.order, claimed{key, e})
 	return nil, nil
 }
 
@@ -87,13 +95,14 @@ func (d *deliveries) settle(key string, status int, contentType string, body []b
 // forget drops the answers older than the window, and the oldest past the cap.
 func (d *deliveries) forget(now time.Time) {
 	n := 0
-	for n < len(d.order) {
-		e := d.seen[d.order[n]]
-		if e != nil && now.Sub(e.at) < deliveryWindow && len(d.order)-n <= maxDeliveries {
+	for ; n < len(d.order); n++ {
+		c := d.order[n]
+		if now.Sub(c.entry.at) < deliveryWindow && len(d.order)-n <= maxDeliveries {
 			break
 		}
-		delete(d.seen, d.order[n])
-		n++
+		if d.seen[c.key] == c.entry { // not a newer claim of the same key
+			delete(d.seen, c.key)
+		}
 	}
 	d.order = d.order[n:]
 }

@@ -3,6 +3,7 @@ package execctx
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 )
 
@@ -12,6 +13,8 @@ const Masked = "[secret]"
 // MaskText replaces each secret in text. Secrets shorter than four bytes
 // are left alone: masking them would mangle everything else.
 func MaskText(text string, secrets []string) string {
+	// Longest first: a secret that contains a shorter one is masked whole.
+	secrets = slices.SortedFunc(slices.Values(secrets), func(a, b string) int { return len(b) - len(a) })
 	for _, s := range secrets {
 		if len(s) >= 4 {
 			text = strings.ReplaceAll(text, s, Masked)

@@ -314,7 +314,9 @@ func DeeperThan(raw []byte, max int) bool {
 				return true
 			}
 		case ']', '}':
-			depth--
+			if depth--; depth < 0 {
+				return false // malformed: encoding/json reports it
+			}
 		}
 	}
 	return false

@@ -55,7 +55,7 @@ func executionsList(db *dbFlag) *cobra.Command {
 // executionListing is a page of executions, and the cursor of the next
 // page when there is one.
 func executionListing(page []*store.Execution, next string) *listing {
-	l := &listing{header: []string{"ID", "WORKFLOW", "MODE", "STATUS", "ATTEMPT", "CREATED", "DURATION"}, next: next}
+	l := &listing{header: []string{"ID", "WORKFLOW", "MODE", "STATUS", "ATTEMPT", "CREATED", "DURATION"}, next: next, paged: true}
 	for _, e := range page {
 		duration, ms := "-", any(nil)
 		if !e.StartedAt.IsZero() && !e.FinishedAt.IsZero() {

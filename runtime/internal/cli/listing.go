@@ -17,6 +17,7 @@ type listing struct {
 	rows   [][]string       // one cell per column
 	items  []map[string]any // the rows as JSON, keys in snake_case
 	next   string           // the cursor of the next page, if any
+	paged  bool             // a page of a longer list: JSON is {"items", "next_cursor"} on every page
 }
 
 // add appends a row: its cells for the table and its object for JSON.
@@ -39,7 +40,7 @@ func (l *listing) print(out io.Writer, format string) error {
 		if l.items == nil {
 			l.items = []map[string]any{}
 		}
-		if l.next != "" {
+		if l.paged {
 			return enc.Encode(map[string]any{"items": l.items, "next_cursor": l.next})
 		}
 		return enc.Encode(l.items)

@@ -16,7 +16,9 @@ func PruneQuery(f store.PruneFilter, placeholder func(n int) string) (string, []
 		limit = 1000
 	}
 	args := []any{Micros(f.Before)}
-	where := []string{"created_at < " + placeholder(1),
+	// Age counts from the end: an execution that waited or ran long is kept
+	// its whole window after it finished.
+	where := []string{"CASE WHEN finished_at > 0 THEN finished_at ELSE created_at END < " + placeholder(1),
 		"status IN ('succeeded', 'failed', 'timed_out', 'cancelled')"}
 	switch {
 	case f.Workflow != "":
@@ -32,7 +34,7 @@ func PruneQuery(f store.PruneFilter, placeholder func(n int) string) (string, []
 	}
 	args = append(args, limit)
 	return `DELETE FROM bifrost_executions WHERE id IN (SELECT id FROM bifrost_executions WHERE ` +
-		strings.Join(where, " AND ") + ` ORDER BY created_at LIMIT ` + placeholder(len(args)) + `)`, args
+		strings.Join(where, " AND ") + ` ORDER BY id LIMIT ` + placeholder(len(args)) + `)`, args
 }
 
 // CountPending counts pending executions, in all and by workflow: the
