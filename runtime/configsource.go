@@ -112,9 +112,6 @@ func mask(e *store.Execution, secrets []string) {
 	}
 }
 
-// maskText replaces the secrets in a line for the process log.
-func maskText(text string, secrets []string) string { return execctx.MaskText(text, secrets) }
-
 // maskJSON replaces a secret in JSON text, as written and as JSON escapes it.
 func maskJSON(text, s string) string {
 	text = strings.ReplaceAll(text, s, masked)

@@ -422,14 +422,14 @@ func (s *Server) execute(x *exchange, args bind.Args) (bind.Result, *bifrost.Err
 	if pe, ok := err.(*panicError); ok {
 		s.log.LogAttrs(ctx, slog.LevelError, "workflow panicked",
 			slog.String("workflow", wf.Name), slog.String("execution_id", x.id),
-			slog.String("panic", maskText(panicMessage(pe.value), x.exec.Secrets())), slog.String("stack", string(pe.stack)))
+			slog.String("panic", execctx.MaskText(panicMessage(pe.value), x.exec.Secrets())), slog.String("stack", string(pe.stack)))
 		return bind.Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
 	}
 	if be, ok := errors.AsType[*bifrost.Error](err); ok {
 		return bind.Result{}, be // its status, title, detail and errors are for the caller
 	}
 	s.log.LogAttrs(ctx, slog.LevelError, "workflow failed",
-		slog.String("workflow", wf.Name), slog.String("execution_id", x.id), slog.String("error", maskText(err.Error(), x.exec.Secrets())))
+		slog.String("workflow", wf.Name), slog.String("execution_id", x.id), slog.String("error", execctx.MaskText(err.Error(), x.exec.Secrets())))
 	return bind.Result{}, newProblem(http.StatusInternalServerError, failedDetail(x.id))
 }
 

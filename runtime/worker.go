@@ -86,7 +86,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 		e.Status, e.Error = store.Failed, errorText(runErr)
 		if pe, ok := runErr.(*panicError); ok {
 			en.log.LogAttrs(ctx, slog.LevelError, "workflow panicked", slog.String("workflow", wf.Name),
-				slog.String("execution_id", id), slog.String("panic", maskText(panicMessage(pe.value), secrets)), slog.String("stack", string(pe.stack)))
+				slog.String("execution_id", id), slog.String("panic", execctx.MaskText(panicMessage(pe.value), secrets)), slog.String("stack", string(pe.stack)))
 		}
 	default:
 		e.Status = store.Succeeded

@@ -8,13 +8,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bifrost-go/bifrost/internal/execctx"
 	"github.com/bifrost-go/bifrost/runtime/secret"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
-// masked stands for a secret's value wherever a command prints one; it is
-// the mask the runtime writes into execution records too.
-const masked = "[secret]"
+// masked stands for a secret's value wherever a command prints one: the
+// mask the runtime writes into execution records and logs.
+const masked = execctx.Masked
 
 // configCommand manages configuration values in the store.
 func configCommand(db *dbFlag) *cobra.Command {
