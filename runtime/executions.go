@@ -95,6 +95,9 @@ type executionView struct {
 	ID         string          `json:"id"`
 	Workflow   string          `json:"workflow"`
 	Mode       string          `json:"mode"`
+	Trigger    string          `json:"trigger"`
+	ReplayOf   string          `json:"replay_of,omitempty"`
+	TraceID    string          `json:"trace_id,omitempty"`
 	Status     store.Status    `json:"status"`
 	Attempt    int             `json:"attempt"`
 	Input      json.RawMessage `json:"input"`
@@ -114,9 +117,19 @@ type logView struct {
 	Attrs   map[string]any `json:"attrs,omitempty"`
 }
 
+// traceID is the trace id of a W3C traceparent (version-traceid-spanid-flags),
+// "" when there is none.
+func traceID(traceparent string) string {
+	if len(traceparent) < 35 || traceparent[2] != '-' {
+		return ""
+	}
+	return traceparent[3:35]
+}
+
 func viewOf(e *store.Execution) executionView {
 	v := executionView{
-		ID: e.ID, Workflow: e.Workflow, Mode: e.Mode, Status: e.Status, Attempt: e.Attempt,
+		ID: e.ID, Workflow: e.Workflow, Mode: e.Mode, Trigger: e.Trigger, ReplayOf: e.ReplayOf, TraceID: traceID(e.TraceParent),
+		Status: e.Status, Attempt: e.Attempt,
 		Input: renderable(e.Input), Result: renderable(e.Result), Logs: make([]logView, 0, len(e.Logs)),
 		CreatedAt: rfc3339(e.CreatedAt), StartedAt: optionalTime(e.StartedAt), FinishedAt: optionalTime(e.FinishedAt),
 	}

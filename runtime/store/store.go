@@ -44,6 +44,15 @@ const (
 	Cancelled Status = "cancelled"
 )
 
+// Triggers: how an execution was started. An empty Trigger is stored as
+// TriggerHTTP.
+const (
+	TriggerHTTP     = "http"     // a request to the workflow's endpoint
+	TriggerReplay   = "replay"   // a replay of an earlier execution
+	TriggerSchedule = "schedule" // a tick of the workflow's schedule
+	TriggerEnqueue  = "enqueue"  // a typed Start call from Go code
+)
+
 // Terminal reports whether an execution in status s is over.
 func (s Status) Terminal() bool {
 	switch s {
@@ -72,6 +81,10 @@ type Execution struct {
 	Credential     string // who started it: a key id or a user; "" for a public call
 	IdempotencyKey string
 	JobID          int64 // the queue's job, for async executions
+
+	Trigger     string // how it was started: TriggerHTTP (the default), TriggerReplay, ...
+	ReplayOf    string // for a replay, the id of the execution it repeats
+	TraceParent string // the W3C traceparent of the request that started it
 
 	CreatedAt  time.Time
 	StartedAt  time.Time // zero until it runs

@@ -32,6 +32,7 @@ const execution: GetExecution["responses"][200]["content"]["application/json"] =
   id: path.id,
   workflow: "long_running_task",
   mode: "async",
+  trigger: "http",
   status: "succeeded",
   attempt: 1,
   input: { data: { a: 1 } },

@@ -267,6 +267,7 @@ func insertMany(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error
 	var (
 		ids, workflows, modes, statuses = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		errs, credentials               = make([]string, n), make([]string, n)
+		triggers, replays, traces       = make([]string, n), make([]string, n), make([]string, n)
 		inputs, results, logs, keys     = make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
 		attempts                        = make([]int32, n)
 		jobs, created, started, ended   = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
@@ -280,13 +281,16 @@ func insertMany(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error
 		errs[i], credentials[i] = e.Error, e.Credential
 		inputs[i], results[i], logs[i] = textOrNull(sqlrow.NullJSON(e.Input)), textOrNull(sqlrow.NullJSON(e.Result)), textOrNull(l)
 		keys[i] = textOrNull(sqlrow.NullString(e.IdempotencyKey))
+		triggers[i], replays[i], traces[i] = sqlrow.Trigger(e), e.ReplayOf, e.TraceParent
 		attempts[i] = int32(e.Attempt)
 		jobs[i], created[i], started[i], ended[i] = e.JobID, sqlrow.Micros(e.CreatedAt), sqlrow.Micros(e.StartedAt), sqlrow.Micros(e.FinishedAt)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO bifrost_executions (`+columns+`)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
-		                     $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[])`,
-		ids, workflows, modes, statuses, attempts, inputs, results, errs, logs, credentials, keys, jobs, created, started, ended)
+		                     $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[],
+		                     $16::text[], $17::text[], $18::text[])`,
+		ids, workflows, modes, statuses, attempts, inputs, results, errs, logs, credentials, keys, jobs, created, started, ended,
+		triggers, replays, traces)
 	if err != nil {
 		return fmt.Errorf("accept: %w", err)
 	}

@@ -54,8 +54,10 @@ func acceptSameKeyFromAnotherCallerIsNew(t *testing.T, h *harness, tc otherCalle
 
 func acceptStoresFreshExecutionsWithEveryField(t *testing.T, h *harness) {
 	a := async("orders", "key_1", "k-1")
-	b := async("orders", "", "") // a public call, without a key
+	b := async("orders", "", "") // a public call, without a key, replaying a in a trace
 	b.Input = json.RawMessage(`[]`)
+	b.Trigger, b.ReplayOf = store.TriggerReplay, a.ID
+	b.TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	want := []*store.Execution{clone(a), clone(b)}
 	out := h.accept(a, b)
 	jobs := h.jobs()
@@ -344,6 +346,7 @@ func recordSyncBatchRoundTrips(t *testing.T, h *harness) {
 	slow := syncExec("orders", store.TimedOut, at(4))
 	slow.Error = "context deadline exceeded"
 	slow.Input = nil
+	slow.TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	want := []*store.Execution{clone(ok), clone(bad), clone(slow)}
 	h.record(ok, bad, slow)
 	for _, w := range want {

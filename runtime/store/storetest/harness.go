@@ -225,6 +225,7 @@ func async(workflow, credential, key string) *store.Execution {
 		Input:          json.RawMessage(`{"count": 3, "name": "ada", "tags": ["x", "y"], "nested": {"ok": true}}`),
 		Credential:     credential,
 		IdempotencyKey: key,
+		Trigger:        store.TriggerHTTP,
 		CreatedAt:      time.Now(),
 	}
 }
@@ -239,6 +240,7 @@ func syncExec(workflow string, status store.Status, created time.Time) *store.Ex
 		Attempt:    1,
 		Input:      json.RawMessage(`{"n":1}`),
 		Credential: "key_1",
+		Trigger:    store.TriggerHTTP,
 		CreatedAt:  created,
 		StartedAt:  created.Add(time.Millisecond),
 		FinishedAt: created.Add(2 * time.Millisecond),

@@ -37,7 +37,7 @@ func FromMicros(us int64) time.Time {
 
 // Columns are bifrost_executions' columns, in the order ScanExecution reads.
 const Columns = `id, workflow, mode, status, attempt, input, result, error, logs, credential,
-	idempotency_key, job_id, created_at, started_at, finished_at`
+	idempotency_key, job_id, created_at, started_at, finished_at, trigger, replay_of, trace_parent`
 
 // Scanner is a row: *sql.Row or *sql.Rows.
 type Scanner interface{ Scan(...any) error }
@@ -45,7 +45,7 @@ type Scanner interface{ Scan(...any) error }
 // SummaryColumns are Columns without the input, result and logs (NULL in
 // their place), for a list whose cost must not depend on what they hold.
 const SummaryColumns = `id, workflow, mode, status, attempt, NULL, NULL, error, NULL, credential,
-	idempotency_key, job_id, created_at, started_at, finished_at`
+	idempotency_key, job_id, created_at, started_at, finished_at, trigger, replay_of, trace_parent`
 
 // ScanExecution reads a row of Columns or SummaryColumns.
 func ScanExecution(row Scanner) (*store.Execution, error) {
@@ -55,7 +55,7 @@ func ScanExecution(row Scanner) (*store.Execution, error) {
 		created, started, ended   int64
 	)
 	err := row.Scan(&e.ID, &e.Workflow, &e.Mode, &e.Status, &e.Attempt, &input, &result, &e.Error, &logs,
-		&e.Credential, &ikey, &e.JobID, &created, &started, &ended)
+		&e.Credential, &ikey, &e.JobID, &created, &started, &ended, &e.Trigger, &e.ReplayOf, &e.TraceParent)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +73,14 @@ func ScanExecution(row Scanner) (*store.Execution, error) {
 	e.IdempotencyKey = ikey.String
 	e.CreatedAt, e.StartedAt, e.FinishedAt = FromMicros(created), FromMicros(started), FromMicros(ended)
 	return &e, nil
+}
+
+// Trigger is e's trigger as stored: TriggerHTTP when none is set.
+func Trigger(e *store.Execution) string {
+	if e.Trigger == "" {
+		return store.TriggerHTTP
+	}
+	return e.Trigger
 }
 
 // NullString is s, NULL when empty.

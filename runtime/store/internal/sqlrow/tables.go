@@ -56,7 +56,7 @@ func NewTables(db *sql.DB, d Driver) Tables {
 	b := d.Bind
 	return Tables{db: db, driver: d, q: statements{
 		insertExecution: b(`INSERT INTO bifrost_executions (` + Columns + `)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		freeKey: b(`UPDATE bifrost_executions SET idempotency_key = NULL
 			WHERE workflow = ? AND credential = ? AND idempotency_key = ? AND created_at < ?`),
 		byKey: b(`SELECT ` + Columns + ` FROM bifrost_executions
@@ -118,7 +118,8 @@ func InsertExecution(ctx context.Context, t *Tables, tx *sql.Tx, e *store.Execut
 	}
 	_, err = tx.ExecContext(ctx, t.q.insertExecution,
 		e.ID, e.Workflow, e.Mode, e.Status, e.Attempt, NullJSON(e.Input), NullJSON(e.Result), e.Error, logs,
-		e.Credential, NullString(e.IdempotencyKey), e.JobID, Micros(e.CreatedAt), Micros(e.StartedAt), Micros(e.FinishedAt))
+		e.Credential, NullString(e.IdempotencyKey), e.JobID, Micros(e.CreatedAt), Micros(e.StartedAt), Micros(e.FinishedAt),
+		Trigger(e), e.ReplayOf, e.TraceParent)
 	return err
 }
 
