@@ -14,13 +14,14 @@ import (
 
 // server is every package a served binary needs and a generator or a
 // workflow package must not: the HTTP framework, the queue, the databases,
-// the token library, and the runtime itself.
+// the token library, tracing, and the runtime itself.
 var server = []string{
 	"github.com/labstack/echo",
 	"github.com/riverqueue/river",
 	"github.com/jackc/pgx",
 	"modernc.org/sqlite",
 	"github.com/golang-jwt/jwt",
+	"go.opentelemetry.io",
 	"github.com/bifrost-go/bifrost/runtime",
 }
 

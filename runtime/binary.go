@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/bifrost-go/bifrost/openapi"
 	"github.com/bifrost-go/bifrost/runtime/internal/cli"
 	"github.com/bifrost-go/bifrost/runtime/store"
@@ -32,15 +34,35 @@ func (b binary) Check() error {
 }
 
 func (b binary) Serve(ctx context.Context, st store.Store, cfg cli.ServeConfig, log *slog.Logger) error {
+	tp, stopTraces, err := b.traces(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stopTraces() // after the drain: the last attempts' spans are flushed too
 	return serve(ctx, Options{Workflows: b.workflows, Logger: log, Store: st, Workers: cfg.Workers,
 		Retain: cfg.Retain, MaxPending: cfg.MaxPending, CORSOrigins: cfg.CORSOrigins,
-		DisableMetrics: cfg.NoMetrics}, cfg.Addr, cfg.MetricsAddr)
+		DisableMetrics: cfg.NoMetrics, TracerProvider: tp}, cfg.Addr, cfg.MetricsAddr)
+}
+
+// traces is the tracer provider the OTEL_* variables configure (otelenv.go),
+// or nil, never a nil pointer in the interface.
+func (b binary) traces(ctx context.Context, log *slog.Logger) (trace.TracerProvider, func(), error) {
+	tp, stop, err := startTraces(ctx, log)
+	if tp == nil {
+		return nil, stop, err
+	}
+	return tp, stop, err
 }
 
 func (b binary) Work(ctx context.Context, st store.Store, workers int, metricsAddr string, log *slog.Logger) error {
+	tp, stopTraces, err := b.traces(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stopTraces()
 	// Retain -1: the default window is serve's (--retain); a worker applies
 	// only its workflows' own retain=.
-	s, err := New(Options{Workflows: b.workflows, Logger: log, Store: st, Workers: workers, Retain: -1})
+	s, err := New(Options{Workflows: b.workflows, Logger: log, Store: st, Workers: workers, Retain: -1, TracerProvider: tp})
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ type exchange struct {
 
 	req      bifrost.Request
 	bodyRead bool
+	traced   bool // the request's context holds its span (tracing.go)
 	exec     execctx.Execution
 	execCtx  execctx.Context
 	capture  execctx.Capture
@@ -67,6 +68,9 @@ type exchange struct {
 func (s *Server) serveEndpoint(c echo.Context) error {
 	x := &exchange{c: c, start: time.Now()}
 	defer s.finish(x)
+	if s.tracing != nil {
+		s.tracing.startRequest(x)
+	}
 
 	if x.c.Request().Method == http.MethodOptions {
 		if p := s.route(x); p != nil && p.Status == http.StatusNotFound {
@@ -137,6 +141,9 @@ func (s *Server) finish(x *exchange) {
 	s.metrics.request(x).observe(x.c.Request().Method, x.c.Response().Status, time.Since(x.start))
 	if x.ran {
 		x.ep.metrics.end(x.status, x.ended.Sub(x.began))
+	}
+	if x.traced {
+		s.tracing.endRequest(x)
 	}
 	if x.delivery != "" && x.ep.wf.Mode != workflow.Async {
 		w := x.c.Response()
@@ -438,7 +445,7 @@ func (x *exchange) record(redact redactor, limit int) *store.Execution {
 	e := &store.Execution{
 		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(workflow.Sync), Status: x.status, Attempt: 1, Credential: x.credentialID(),
 		Error: x.errText, Result: x.result, Logs: capturedLogs(&x.capture),
-		CreatedAt: x.start, StartedAt: x.began, FinishedAt: x.ended,
+		CreatedAt: x.start, StartedAt: x.began, FinishedAt: x.ended, TraceParent: x.traceParent(),
 	}
 	if input, err := json.Marshal(x.args); err == nil {
 		e.Input = capJSON(redact.input(input), limit)

@@ -37,6 +37,7 @@ type engine struct {
 	running sync.Map // execution id → context.CancelCauseFunc, for this process's runs
 	config  *configSource
 	metrics *metrics // nil in the cancel command's engine
+	tracing *tracing // nil without tracing
 
 	workerID string   // this process's worker and River client id ("" without workers)
 	cluster  *cluster // the listener, heartbeat and reaper (cluster.go)

@@ -70,6 +70,7 @@ func (s *Server) accept(x *exchange, args bind.Args) error {
 	e := &store.Execution{
 		ID: x.id, Workflow: x.ep.wf.Name, Mode: string(workflow.Async), Status: store.Pending,
 		Input: s.redact.input(input), IdempotencyKey: key, CreatedAt: x.start, Credential: x.credentialID(),
+		TraceParent: x.traceParent(),
 	}
 	acc, err := s.engine.accept(x.c.Request().Context(), e)
 	if err != nil {

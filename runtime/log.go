@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // defaultLogger is the process log when Options.Logger is nil: JSON lines on
@@ -16,7 +17,8 @@ func defaultLogger() *slog.Logger {
 }
 
 // logAccess writes the one access line of a request: method, path (never the
-// query string), status, duration, workflow and execution id. Headers,
+// query string), status, duration, workflow, execution id and, when the
+// request is traced, its trace id. Headers,
 // bodies and credentials never reach it. A zero start leaves the duration out
 // (echo's own errors in the standalone handler, timed by nobody).
 //
@@ -41,5 +43,10 @@ func (s *Server) logAccess(c echo.Context, start time.Time, level slog.Level, wo
 	rec.AddAttrs(
 		slog.String("workflow", workflow),
 		slog.String("execution_id", executionID))
+	if s.tracing != nil {
+		if sc := trace.SpanContextFromContext(req.Context()); sc.IsSampled() {
+			rec.AddAttrs(slog.String("trace_id", sc.TraceID().String()))
+		}
+	}
 	_ = h.Handle(ctx, rec) // a log that cannot be written is not the caller's problem
 }

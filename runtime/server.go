@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/auth"
@@ -96,6 +97,11 @@ type Options struct {
 	// mounts it (`serve --metrics-addr` serves them on a listener of their
 	// own).
 	DisableMetrics bool
+	// TracerProvider, when set, traces every endpoint request and async
+	// attempt (docs/operations.md): pass the provider of your own
+	// OpenTelemetry setup, or otel.GetTracerProvider(). Nil: no tracing,
+	// at no cost. runtime.Main builds one from the OTEL_* variables.
+	TracerProvider trace.TracerProvider
 }
 
 // Server serves workflows over HTTP. It holds no per-request state and is
@@ -123,7 +129,8 @@ type Server struct {
 	config     *configSource // nil without a store
 	docsJS     string        // Options.DocsScriptURL
 	metrics    *metrics
-	metricsOn  bool // GET /metrics on Register's echo app
+	metricsOn  bool     // GET /metrics on Register's echo app
+	tracing    *tracing // nil without Options.TracerProvider
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -145,6 +152,7 @@ func New(opts Options) (*Server, error) {
 		endpoints: make(map[string]*endpoint),
 		docsJS:    opts.DocsScriptURL,
 		metricsOn: !opts.DisableMetrics,
+		tracing:   newTracing(opts.TracerProvider),
 	}
 	if s.log == nil {
 		s.log = defaultLogger()
@@ -257,6 +265,7 @@ func (s *Server) connect(opts Options) error {
 	}
 	en.config = cs
 	en.metrics = s.metrics
+	en.tracing = s.tracing
 	s.engine = en
 	s.retention = newRetention(opts.Store, s.log, max(cmp.Or(opts.Retain, DefaultRetain), 0), s.workflows)
 	return nil

@@ -40,6 +40,8 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	case e.Status.Terminal():
 		return nil // cancelled before it ran
 	}
+	ctx, span := en.tracing.startAttempt(ctx, e, job.Attempt)
+	defer span.end(e)
 	wf := en.workflows[e.Workflow]
 	if wf == nil {
 		e.Status, e.Error, e.FinishedAt = store.Failed, "this binary has no workflow named "+e.Workflow, time.Now()
@@ -54,7 +56,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	runCtx, stop := en.runContext(ctx, id, wf)
 	defer stop()
 	capture := &execctx.Capture{}
-	exec := &execctx.Execution{ID: id, Workflow: wf.Name, Base: en.log, Capture: capture}
+	exec := &execctx.Execution{ID: id, Workflow: wf.Name, Base: en.log, Capture: capture, TraceID: span.traceID()}
 	if en.config != nil {
 		exec.Config = en.config
 	}
@@ -69,6 +71,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	case errors.Is(cause, errLeaseLost):
 		// PostgreSQL: this worker lost its lease (cluster.go) and another may
 		// run the execution now: write nothing, hand the job back.
+		span.ended("handed_back")
 		return handBack()
 	case cancelled:
 		e.Status, e.Error = store.Cancelled, "cancelled"
@@ -95,6 +98,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 		}
 	}
 	mask(e, secrets)
+	span.ended(string(e.Status))
 	return en.settle(e, job)
 }
 

@@ -22,6 +22,11 @@ type Execution struct {
 	Capture *Capture
 	// Config answers config.Get after the environment: the store.
 	Config ConfigSource
+	// TraceID, when the run is traced (its span recorded), is added to
+	// every line Logger writes, as trace_id: in the process log and in the
+	// lines the record keeps. The runtime sets it; this package knows no
+	// tracing library.
+	TraceID string
 
 	secretsMu sync.Mutex
 	secrets   []string
@@ -38,9 +43,17 @@ func (e *Execution) Logger() *slog.Logger {
 			base = slog.Default()
 		}
 		var h slog.Handler = &masking{next: base.Handler(), exec: e}
-		h = h.WithAttrs([]slog.Attr{slog.String("workflow", e.Workflow), slog.String("execution_id", e.ID)})
+		tags := []slog.Attr{slog.String("workflow", e.Workflow), slog.String("execution_id", e.ID)}
+		var traced []slog.Attr
+		if e.TraceID != "" {
+			traced = []slog.Attr{slog.String("trace_id", e.TraceID)}
+			tags = append(tags, traced...)
+		}
+		h = h.WithAttrs(tags)
 		if e.Capture != nil {
-			h = &tee{process: h, capture: e.Capture}
+			// The record knows its workflow and id; the trace id is kept on
+			// each captured line too, as the process log has it.
+			h = &tee{process: h, capture: e.Capture, attrs: traced}
 		}
 		e.logger = slog.New(h)
 	})
