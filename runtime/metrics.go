@@ -105,7 +105,7 @@ func newMetrics(workflows []*Workflow, st store.Store) *metrics {
 	m.reg.MustRegister(m.reqSeconds, m.execSecs, m.batchSize, m.storeWrite,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if st != nil {
-		m.reg.MustRegister(newPendingCollector(st))
+		m.reg.MustRegister(newActiveCollector(st))
 	}
 
 	m.authMissing = m.authRefuse.WithLabelValues("missing")
@@ -222,38 +222,48 @@ func inc(c prometheus.Counter) {
 	}
 }
 
-// pendingCollector exports bifrost_executions_pending, read from the
-// store at most once per pendingRefresh: scrapes cannot hammer it. A store
-// that does not answer leaves the gauge out of that scrape.
-type pendingCollector struct {
-	st   store.Store
-	desc *prometheus.Desc
+// activeCollector exports bifrost_executions_pending and
+// bifrost_executions_running, read from the store in one query at most once
+// per pendingRefresh: scrapes cannot hammer it. A store that does not
+// answer leaves both gauges out of that scrape.
+type activeCollector struct {
+	st      store.Store
+	pending *prometheus.Desc
+	running *prometheus.Desc
 
-	mu    sync.Mutex
-	at    time.Time
-	total int
-	err   error
+	mu                 sync.Mutex
+	at                 time.Time
+	nPending, nRunning int
+	err                error
 }
 
-func newPendingCollector(st store.Store) *pendingCollector {
-	return &pendingCollector{st: st, desc: prometheus.NewDesc("bifrost_executions_pending",
-		"Async executions waiting to run, in the whole store (every replica's), read at most once a second.", nil, nil)}
-}
-
-func (p *pendingCollector) Describe(ch chan<- *prometheus.Desc) { ch <- p.desc }
-
-func (p *pendingCollector) Collect(ch chan<- prometheus.Metric) {
-	p.mu.Lock()
-	if time.Since(p.at) > pendingRefresh {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		p.total, _, p.err = p.st.CountPending(ctx)
-		cancel()
-		p.at = time.Now()
+func newActiveCollector(st store.Store) *activeCollector {
+	return &activeCollector{st: st,
+		pending: prometheus.NewDesc("bifrost_executions_pending",
+			"Async executions waiting to run, in the whole store (every replica's), read at most once a second.", nil, nil),
+		running: prometheus.NewDesc("bifrost_executions_running",
+			"Async executions running now, in the whole store (every worker's), read at most once a second.", nil, nil),
 	}
-	total, err := p.total, p.err
-	p.mu.Unlock()
+}
+
+func (a *activeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- a.pending
+	ch <- a.running
+}
+
+func (a *activeCollector) Collect(ch chan<- prometheus.Metric) {
+	a.mu.Lock()
+	if time.Since(a.at) > pendingRefresh {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		a.nPending, a.nRunning, a.err = a.st.CountActive(ctx)
+		cancel()
+		a.at = time.Now()
+	}
+	pending, running, err := a.nPending, a.nRunning, a.err
+	a.mu.Unlock()
 	if err == nil {
-		ch <- prometheus.MustNewConstMetric(p.desc, prometheus.GaugeValue, float64(total))
+		ch <- prometheus.MustNewConstMetric(a.pending, prometheus.GaugeValue, float64(pending))
+		ch <- prometheus.MustNewConstMetric(a.running, prometheus.GaugeValue, float64(running))
 	}
 }
 

@@ -199,6 +199,7 @@ func wantCounts(t *testing.T, families map[string]*dto.MetricFamily) {
 		{"bifrost_record_batch_size", nil, 1},
 		{"bifrost_store_write_seconds", nil, 1},
 		{"bifrost_executions_pending", nil, 0},
+		{"bifrost_executions_running", nil, 0},
 	} {
 		if got := value(families, w.family, w.labels); got != w.want {
 			t.Errorf("%s%v = %v, want %v", w.family, w.labels, got, w.want)
@@ -242,6 +243,48 @@ func wantBoundedLabels(t *testing.T, families map[string]*dto.MetricFamily, raw 
 			t.Errorf("execution id %s is in the scrape", id)
 		}
 	}
+}
+
+// TestMetricsRunningGauge: bifrost_executions_running shows an async
+// execution while it runs, and pending the one waiting behind it (one
+// worker), read from the store; both go back to 0 once they end.
+func TestMetricsRunningGauge(t *testing.T) {
+	st := openStore(t, "")
+	defer st.Close()
+	release := make(chan struct{})
+	wf := asyncWorkflow("hold", 0, time.Minute, func(ctx context.Context, _ *jobArgs) (bind.Result, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return bind.JSON(http.StatusOK, map[string]string{}), nil
+	})
+	srv, err := New(Options{Workflows: []*Workflow{wf}, Logger: discard, Store: st, Workers: 1, Auth: &authConfigKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := startHandler(t, srv)
+	_, first := call(t, base, "/api/endpoints/hold", `{}`, false)
+	awaitRunning(t, st, first)
+	call(t, base, "/api/endpoints/hold", `{}`, false)
+	gauges := func(pending, running float64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			families, raw := scrape(t, base+"/metrics")
+			p, r := value(families, "bifrost_executions_pending", nil), value(families, "bifrost_executions_running", nil)
+			if p == pending && r == running {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pending %v, running %v; want %v and %v:\n%s", p, r, pending, running, raw)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	gauges(1, 1)
+	close(release)
+	gauges(0, 0)
 }
 
 // TestMetricsOff: Options.DisableMetrics makes GET /metrics a 404, while

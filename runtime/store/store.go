@@ -281,6 +281,9 @@ type Retention interface {
 	Prune(ctx context.Context, f PruneFilter) (int, error)
 	// CountPending counts the pending executions, in all and by workflow.
 	CountPending(ctx context.Context) (total int, byWorkflow map[string]int, err error)
+	// CountActive counts the pending and the running executions, in one
+	// read of the status index: what the metrics' gauges show.
+	CountActive(ctx context.Context) (pending, running int, err error)
 }
 
 // PruneFilter selects the executions Prune deletes.

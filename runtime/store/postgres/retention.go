@@ -23,3 +23,8 @@ func (s *Store) Prune(ctx context.Context, f store.PruneFilter) (int, error) {
 func (s *Store) CountPending(ctx context.Context) (int, map[string]int, error) {
 	return sqlrow.CountPending(ctx, s.db)
 }
+
+// CountActive implements store.Store.
+func (s *Store) CountActive(ctx context.Context) (int, int, error) {
+	return sqlrow.CountActive(ctx, s.db)
+}

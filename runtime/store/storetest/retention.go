@@ -10,8 +10,9 @@ import (
 
 // testRetention: Prune deletes ended executions older than the cut, in
 // batches, of one workflow or of all but some; never a pending or running
-// one; CountPending counts the pending by workflow. Workflow names are the
-// test's own: other tests may share the database.
+// one; CountPending counts the pending by workflow, CountActive the
+// pending and the running. Workflow names are the test's own: other tests
+// may share the database.
 func testRetention(t *testing.T, h func(t *testing.T) *harness) {
 	s := h(t)
 	ctx := context.Background()
@@ -64,5 +65,8 @@ func testRetention(t *testing.T, h func(t *testing.T) *harness) {
 	_, by, err := s.s.CountPending(ctx)
 	if err != nil || by["ret_a"] != 1 || by["ret_c"] != 0 {
 		t.Fatalf("CountPending: %v %v; want ret_a: 1", by, err)
+	}
+	if pending, running, err := s.s.CountActive(ctx); err != nil || pending != 1 || running != 1 {
+		t.Fatalf("CountActive: %d pending, %d running, %v; want 1 and 1", pending, running, err)
 	}
 }

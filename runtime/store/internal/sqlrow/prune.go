@@ -57,3 +57,26 @@ func CountPending(ctx context.Context, db *sql.DB) (int, map[string]int, error) 
 	}
 	return total, by, rows.Err()
 }
+
+// CountActive counts pending and running executions in one statement, the
+// same on every database; the (status, id) index answers it.
+func CountActive(ctx context.Context, db *sql.DB) (pending, running int, err error) {
+	rows, err := db.QueryContext(ctx, `SELECT status, COUNT(*) FROM bifrost_executions WHERE status IN ('pending', 'running') GROUP BY status`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return 0, 0, err
+		}
+		if status == string(store.Pending) {
+			pending = n
+		} else {
+			running = n
+		}
+	}
+	return pending, running, rows.Err()
+}
