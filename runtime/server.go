@@ -435,14 +435,15 @@ func (s *Server) healthz(c echo.Context) error {
 	return err
 }
 
-// readyz answers that the process can serve: its store answers.
+// readyz answers that the process can serve: its store answers and its
+// schema is migrated (ready.go); otherwise a 503 saying which is wrong.
 func (s *Server) readyz(c echo.Context) error {
 	start := time.Now()
 	if s.engine != nil {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()
-		if err := s.engine.store.Ping(ctx); err != nil {
-			err := writeProblem(c, newProblem(http.StatusServiceUnavailable, "the store does not answer"), "")
+		if p := s.storeReady(ctx); p != nil {
+			err := writeProblem(c, p, "")
 			s.logAccess(c, start, slog.LevelWarn, "", "")
 			return err
 		}

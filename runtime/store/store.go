@@ -137,6 +137,11 @@ type Store interface {
 
 	// Ping checks that the database answers, for the health endpoint.
 	Ping(ctx context.Context) error
+	// PendingMigrations lists the store's schema migrations not applied to
+	// the database (by name: "0004_links"), for the readiness endpoint:
+	// opening a store migrates it, but a database restored or replaced
+	// under a running process may lack them. It only reads.
+	PendingMigrations(ctx context.Context) ([]string, error)
 	// Close releases the database; what is pending (notifications) is sent
 	// first, for a few seconds at most.
 	Close() error

@@ -149,6 +149,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return s.withLock(ctx, func(conn *sql.Conn) error { return sqlrow.Migrate(ctx, conn, migrations, "migrations") })
 }
 
+// PendingMigrations implements store.Store. The table is looked up on the
+// search path, as the migrations create it.
+func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
+	return sqlrow.PendingMigrations(ctx, s.db, migrations, "migrations",
+		`SELECT CASE WHEN to_regclass('bifrost_migrations') IS NULL THEN 0 ELSE 1 END`)
+}
+
 // withLock holds a session advisory lock on one connection while fn runs.
 func (s *Store) withLock(ctx context.Context, fn func(conn *sql.Conn) error) error {
 	conn, err := s.db.Conn(ctx)

@@ -113,6 +113,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return s.write(ctx, func() error { return sqlrow.Migrate(ctx, s.db, migrations, "migrations") })
 }
 
+// PendingMigrations implements store.Store.
+func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
+	return sqlrow.PendingMigrations(ctx, s.db, migrations, "migrations",
+		`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'bifrost_migrations'`)
+}
+
 // DB returns the database, for tests that look under the store.
 func (s *Store) DB() *sql.DB { return s.db }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -124,6 +125,29 @@ func testPing(t *testing.T, newH func(*testing.T) *harness) {
 			t.Errorf("Ping: %v", err)
 		}
 	})
+}
+
+// testPendingMigrations: a store opened is migrated; a migration whose row
+// is gone is pending again, and every one when the table is gone.
+func testPendingMigrations(t *testing.T, newH func(*testing.T) *harness) {
+	t.Parallel()
+	h := newH(t)
+	if pending, err := h.s.PendingMigrations(h.ctx); err != nil || len(pending) != 0 {
+		t.Fatalf("PendingMigrations of an open store: %q, %v; want none", pending, err)
+	}
+	if _, err := h.db.ExecContext(h.ctx, `DELETE FROM bifrost_migrations WHERE version = 4`); err != nil {
+		t.Fatal(err)
+	}
+	if pending, err := h.s.PendingMigrations(h.ctx); err != nil || !slices.Equal(pending, []string{"0004_links"}) {
+		t.Fatalf("PendingMigrations without 0004's row: %q, %v; want [0004_links]", pending, err)
+	}
+	if _, err := h.db.ExecContext(h.ctx, `DROP TABLE bifrost_migrations`); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := h.s.PendingMigrations(h.ctx)
+	if err != nil || len(pending) < 4 || pending[0] != "0001_executions" {
+		t.Fatalf("PendingMigrations without the table: %q, %v; want every migration", pending, err)
+	}
 }
 
 func testQueue(t *testing.T, newH func(*testing.T) *harness) {

@@ -48,6 +48,7 @@ func Run(t *testing.T, d Driver) {
 	t.Run("Keys", func(t *testing.T) { t.Parallel(); testKeys(t, h) })
 	t.Run("Config", func(t *testing.T) { t.Parallel(); testConfig(t, h) })
 	t.Run("Ping", func(t *testing.T) { t.Parallel(); testPing(t, h) })
+	t.Run("PendingMigrations", func(t *testing.T) { testPendingMigrations(t, h) })
 	t.Run("Queue", func(t *testing.T) { t.Parallel(); testQueue(t, h) })
 	t.Run("RecoverOrphans", func(t *testing.T) { t.Parallel(); testRecoverOrphans(t, h) })
 	t.Run("ListenEnded", func(t *testing.T) { t.Parallel(); testListenEnded(t, h) })

@@ -23,29 +23,89 @@ func Migrate(ctx context.Context, db Conn, fsys fs.FS, dir string) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bifrost_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	entries, err := fs.ReadDir(fsys, dir)
+	files, err := migrationFiles(fsys, dir)
 	if err != nil {
 		return err
+	}
+	for _, f := range files {
+		body, err := fs.ReadFile(fsys, dir+"/"+f.name)
+		if err != nil {
+			return err
+		}
+		if err := apply(ctx, db, f.version, string(body)); err != nil {
+			return fmt.Errorf("migrate %s: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
+// migrationFile is one file of a migrations folder: NNNN_name.sql.
+type migrationFile struct {
+	version int
+	name    string
+}
+
+// migrationFiles lists the migrations in dir of fsys, in order.
+func migrationFiles(fsys fs.FS, dir string) ([]migrationFile, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
 	}
 	names := make([]string, 0, len(entries))
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
 	slices.Sort(names)
+	files := make([]migrationFile, 0, len(names))
 	for _, name := range names {
 		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
 		if err != nil {
-			return fmt.Errorf("migrate: bad migration name %s", name)
+			return nil, fmt.Errorf("migrate: bad migration name %s", name)
 		}
-		body, err := fs.ReadFile(fsys, dir+"/"+name)
+		files = append(files, migrationFile{version, name})
+	}
+	return files, nil
+}
+
+// PendingMigrations lists, by name without .sql ("0004_links"), the
+// migrations in dir of fsys that bifrost_migrations does not list: all of
+// them when the table is missing. exists is the database's query of how
+// many tables named bifrost_migrations the store sees (0 or 1). It only
+// reads, so a readiness probe may call it.
+func PendingMigrations(ctx context.Context, db *sql.DB, fsys fs.FS, dir, exists string) ([]string, error) {
+	files, err := migrationFiles(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	applied := map[int]bool{}
+	var n int
+	if err := db.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		rows, err := db.QueryContext(ctx, `SELECT version FROM bifrost_migrations`)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := apply(ctx, db, version, string(body)); err != nil {
-			return fmt.Errorf("migrate %s: %w", name, err)
+		defer rows.Close()
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				return nil, err
+			}
+			applied[v] = true
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	var pending []string
+	for _, f := range files {
+		if !applied[f.version] {
+			pending = append(pending, strings.TrimSuffix(f.name, ".sql"))
+		}
+	}
+	return pending, nil
 }
 
 func apply(ctx context.Context, db Conn, version int, body string) error {
