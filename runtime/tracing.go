@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/bifrost-go/bifrost/internal/execctx"
 	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
@@ -59,7 +60,7 @@ func (t *tracing) startRequest(x *exchange) {
 	x.c.SetRequest(r.WithContext(ctx))
 	x.traced = true
 	if span.IsRecording() {
-		x.exec.TraceID = span.SpanContext().TraceID().String() // bifrost.Logger(ctx) lines carry it
+		x.exec.Trace = &execctx.Trace{ID: span.SpanContext().TraceID().String()} // bifrost.Logger(ctx) lines carry it
 	}
 }
 
@@ -151,13 +152,13 @@ func (t *tracing) startAttempt(ctx context.Context, e *store.Execution, n int) (
 	return ctx, &attempt{span: span}
 }
 
-// traceID is the trace id bifrost.Logger(ctx) lines of the attempt carry,
-// "" unless its span is recorded.
-func (a *attempt) traceID() string {
+// trace is what bifrost.Logger(ctx) lines of the attempt carry of its
+// trace, nil unless its span is recorded.
+func (a *attempt) trace() *execctx.Trace {
 	if a == nil || !a.span.IsRecording() {
-		return ""
+		return nil
 	}
-	return a.span.SpanContext().TraceID().String()
+	return &execctx.Trace{ID: a.span.SpanContext().TraceID().String()}
 }
 
 // ended notes how the attempt ended before its record says what comes next:

@@ -266,3 +266,18 @@ func TestTraceParent(t *testing.T) {
 		t.Error("no span, or an invalid one, must give no traceparent")
 	}
 }
+
+// BenchmarkEndpointTraced is BenchmarkEndpoint/nolog with every request
+// traced and sampled, its spans batched to an exporter that drops them:
+// what tracing costs when on (docs/operations.md). Off, it costs nothing:
+// BenchmarkEndpoint and examples/bench are unchanged.
+func BenchmarkEndpointTraced(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	defer tp.Shutdown(context.Background())
+	s, err := New(Options{Workflows: []*Workflow{greetWorkflow("greet", true)}, Logger: discard, TracerProvider: tp})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	benchRun(b, s.Handler(), "/api/endpoints/greet")
+}

@@ -22,11 +22,12 @@ type Execution struct {
 	Capture *Capture
 	// Config answers config.Get after the environment: the store.
 	Config ConfigSource
-	// TraceID, when the run is traced (its span recorded), is added to
-	// every line Logger writes, as trace_id: in the process log and in the
-	// lines the record keeps. The runtime sets it; this package knows no
-	// tracing library.
-	TraceID string
+	// Trace, when the run is traced (its span recorded), adds trace_id to
+	// every line Logger writes: in the process log and in the lines the
+	// record keeps. The runtime sets it; this package knows no tracing
+	// library. A pointer, not a string: the runtime embeds an Execution in
+	// every request's state, which must not grow for untraced requests.
+	Trace *Trace
 
 	secretsMu sync.Mutex
 	secrets   []string
@@ -45,8 +46,8 @@ func (e *Execution) Logger() *slog.Logger {
 		var h slog.Handler = &masking{next: base.Handler(), exec: e}
 		tags := []slog.Attr{slog.String("workflow", e.Workflow), slog.String("execution_id", e.ID)}
 		var traced []slog.Attr
-		if e.TraceID != "" {
-			traced = []slog.Attr{slog.String("trace_id", e.TraceID)}
+		if e.Trace != nil {
+			traced = []slog.Attr{slog.String("trace_id", e.Trace.ID)}
 			tags = append(tags, traced...)
 		}
 		h = h.WithAttrs(tags)
@@ -58,6 +59,11 @@ func (e *Execution) Logger() *slog.Logger {
 		e.logger = slog.New(h)
 	})
 	return e.logger
+}
+
+// Trace is what a traced run's log lines carry of its trace.
+type Trace struct {
+	ID string // the trace id, 32 hex digits
 }
 
 // Context is a context carrying an execution. A server embeds one in its
