@@ -18,9 +18,9 @@ func defaultLogger() *slog.Logger {
 
 // logAccess writes the one access line of a request: method, path (never the
 // query string), status, duration, workflow, execution id and, when the
-// request is traced, its trace id. Headers,
-// bodies and credentials never reach it. A zero start leaves the duration out
-// (echo's own errors in the standalone handler, timed by nobody).
+// request is traced, its trace id. Headers, bodies and credentials never
+// reach it. A zero start leaves the duration out (echo's own errors in the
+// standalone handler, timed by nobody).
 //
 // It hands the record to the handler directly: the line has no use for the
 // caller's source position, and finding it would cost more than the rest.

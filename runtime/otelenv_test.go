@@ -1,7 +1,10 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +16,10 @@ import (
 	"time"
 
 	collector "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/bifrost-go/bifrost/runtime/store/storetest"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -75,6 +80,7 @@ func TestTracesFromEnv(t *testing.T) {
 type otlpReceiver struct {
 	mu    sync.Mutex
 	names []string
+	got   []*tracepb.Span
 }
 
 func (r *otlpReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -89,6 +95,7 @@ func (r *otlpReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		for _, ss := range rs.ScopeSpans {
 			for _, s := range ss.Spans {
 				r.names = append(r.names, s.Name)
+				r.got = append(r.got, s)
 			}
 		}
 	}
@@ -136,6 +143,76 @@ func TestServeExportsTraces(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), `"msg":"tracing","exporters":"otlp http/protobuf"`) {
 		t.Errorf("serve did not log that it traces:\n%s", errOut.String())
+	}
+}
+
+// named is the first span received with this name, or nil.
+func (r *otlpReceiver) named(name string) *tracepb.Span {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.got {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// TestWorkerJoinsTheCallersTrace: `serve --workers 0` accepts an async call
+// and a `worker` process (here a second command on the same PostgreSQL
+// database) runs it; both export to one collector, where the attempt's span
+// is a child of the request's span, in the same trace, though the two
+// processes share nothing but the database.
+func TestWorkerJoinsTheCallersTrace(t *testing.T) {
+	db := storetest.PostgresURL(t)
+	recv := &otlpReceiver{}
+	collectorURL := httptest.NewServer(recv)
+	defer collectorURL.Close()
+	for _, v := range otelVars {
+		t.Setenv(v, "")
+	}
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collectorURL.URL)
+	t.Setenv("BIFROST_API_KEY", testKey)
+	workflows := []*Workflow{loggingWorkflow("job", workflow.Async)}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var serveLog, workerLog syncBuffer
+	codes := make(chan int, 2)
+	go func() {
+		codes <- run(ctx, []string{"app", "serve", "--addr", "127.0.0.1:0", "--workers", "0", "--db", db}, io.Discard, &serveLog, workflows)
+	}()
+	go func() {
+		codes <- run(ctx, []string{"app", "worker", "--workers", "1", "--db", db}, io.Discard, &workerLog, workflows)
+	}()
+	base := waitListening(t, &serveLog)
+	status, id := call(t, base, "/api/endpoints/job", `{"value":"a"}`, false)
+	if status != http.StatusAccepted {
+		t.Fatalf("POST job: %d", status)
+	}
+	get, _ := http.NewRequest(http.MethodGet, base+"/api/executions/"+id+"?wait=20s", nil)
+	get.Header.Set("Authorization", "Bearer "+testKey)
+	_, _, body := send(t, get)
+	var v executionView
+	if err := json.Unmarshal(body, &v); err != nil || v.Status != "succeeded" {
+		t.Fatalf("execution %s: %s, %v\n%s", id, body, err, workerLog.String())
+	}
+	cancel() // both flush their spans as they stop
+	for range 2 {
+		if code := <-codes; code != 0 {
+			t.Fatalf("a command exited %d:\nserve: %s\nworker: %s", code, serveLog.String(), workerLog.String())
+		}
+	}
+	req, attempt := recv.named("POST /api/endpoints/job"), recv.named("execute job")
+	if req == nil || attempt == nil {
+		t.Fatalf("the collector received %q, want the request's and the attempt's spans", recv.spans())
+	}
+	if !bytes.Equal(attempt.TraceId, req.TraceId) || !bytes.Equal(attempt.ParentSpanId, req.SpanId) {
+		t.Errorf("attempt in trace %x under %x; want the request's trace %x, under its span %x",
+			attempt.TraceId, attempt.ParentSpanId, req.TraceId, req.SpanId)
+	}
+	if v.TraceID != hex.EncodeToString(req.TraceId) {
+		t.Errorf("the record's trace_id %s, want %x", v.TraceID, req.TraceId)
 	}
 }
 
