@@ -77,6 +77,9 @@ type Execution struct {
 	Result json.RawMessage // the workflow's JSON result, when it succeeded
 	Error  string          // the real error message, for operators
 	Logs   []LogEntry
+	// Steps are the durable steps: Record inserts them with a sync
+	// execution; Get and List leave them out (Store.Steps reads them).
+	Steps []*Step
 
 	Credential     string // who started it: a key id or a user; "" for a public call
 	IdempotencyKey string
@@ -134,6 +137,7 @@ type Store interface {
 	Queue
 	Notifications
 	Liveness
+	Steps
 
 	// Ping checks that the database answers, for the health endpoint.
 	Ping(ctx context.Context) error

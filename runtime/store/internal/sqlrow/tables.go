@@ -198,6 +198,9 @@ func (t *Tables) Record(ctx context.Context, execs []*store.Execution) error {
 			if err := InsertExecution(ctx, t, tx, e); err != nil {
 				return fmt.Errorf("record %s: %w", e.ID, err)
 			}
+			if err := insertSteps(ctx, t, tx, e); err != nil {
+				return fmt.Errorf("record %s: %w", e.ID, err)
+			}
 		}
 		return nil
 	})
