@@ -28,6 +28,9 @@ type Execution struct {
 	// library. A pointer, not a string: the runtime embeds an Execution in
 	// every request's state, which must not grow for untraced requests.
 	Trace *Trace
+	// Steps journals the durable steps (bifrost.Step); nil where nothing
+	// records them, and a step just runs.
+	Steps *Journal
 
 	secretsMu sync.Mutex
 	secrets   []string

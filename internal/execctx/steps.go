@@ -1,0 +1,83 @@
+package execctx
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+// StepRecord is one durable step (bifrost.Step) as it ended.
+type StepRecord struct {
+	Name      string
+	Attempt   int
+	Status    string // "succeeded" or "failed"
+	Result    json.RawMessage
+	Error     string
+	StartedAt time.Time
+	EndedAt   time.Time
+}
+
+// Step statuses, the same words as the executions'.
+const (
+	StepSucceeded = "succeeded"
+	StepFailed    = "failed"
+)
+
+// Journal is the durable steps of one attempt of an execution: the results
+// earlier attempts recorded, the names used so far in this one, and where a
+// step's record goes when it ends. The runtime fills it in; package bifrost
+// reads it. It is safe for concurrent use.
+type Journal struct {
+	Attempt int
+	// Done holds the result of every step that succeeded in an earlier
+	// attempt, by name: read once when the attempt starts.
+	Done map[string]json.RawMessage
+	// Save stores a step as it ends (an async execution's store); nil keeps
+	// it in Steps only, to be recorded with the execution (a sync one).
+	Save func(ctx context.Context, s StepRecord) error
+
+	mu    sync.Mutex
+	seen  map[string]struct{}
+	steps []StepRecord
+}
+
+// Claim reserves name for this attempt; false when a step of that name
+// already ran in it.
+func (j *Journal) Claim(name string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, dup := j.seen[name]; dup {
+		return false
+	}
+	if j.seen == nil {
+		j.seen = map[string]struct{}{}
+	}
+	j.seen[name] = struct{}{}
+	return true
+}
+
+// Recorded returns the result of step name from an earlier attempt.
+func (j *Journal) Recorded(name string) (json.RawMessage, bool) {
+	raw, ok := j.Done[name]
+	return raw, ok
+}
+
+// End keeps the record of a step that ended and saves it.
+func (j *Journal) End(ctx context.Context, s StepRecord) error {
+	s.Attempt = j.Attempt
+	j.mu.Lock()
+	j.steps = append(j.steps, s)
+	j.mu.Unlock()
+	if j.Save == nil {
+		return nil
+	}
+	return j.Save(ctx, s)
+}
+
+// Steps returns the steps that ended in this attempt, in the order they ended.
+func (j *Journal) Steps() []StepRecord {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]StepRecord(nil), j.steps...)
+}
