@@ -42,6 +42,7 @@ type exchange struct {
 	exec     execctx.Execution
 	execCtx  execctx.Context
 	capture  execctx.Capture
+	steps    execctx.Journal // a sync run's durable steps, recorded with it
 	in       bind.Input
 
 	cred *auth.Credential // nil on a public endpoint
@@ -396,6 +397,8 @@ func (s *Server) execute(x *exchange, args bind.Args) (bind.Result, *bifrost.Err
 		x.capture.Limit = s.storeLimit
 		x.exec.Capture = &x.capture
 		x.exec.Config = s.config
+		x.steps.Attempt = 1
+		x.exec.Steps = &x.steps
 	}
 	x.execCtx = execctx.Context{Context: ctx, Exec: &x.exec}
 	ctx = &x.execCtx
@@ -451,6 +454,7 @@ func (x *exchange) record(redact redactor, limit int) *store.Execution {
 		e.Input = capJSON(redact.input(input), limit)
 	}
 	mask(e, x.exec.Secrets())
+	e.Steps = syncSteps(x.id, &x.steps, x.exec.Secrets())
 	e.Result = capJSON(e.Result, limit) // after masking: a cut must not leave half a secret
 	return e
 }

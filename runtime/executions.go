@@ -105,6 +105,7 @@ type executionView struct {
 	Result     json.RawMessage `json:"result"`
 	Error      *string         `json:"error"`
 	Logs       []logView       `json:"logs"`
+	Steps      []stepView      `json:"steps,omitempty"`
 	CreatedAt  string          `json:"created_at"`
 	StartedAt  *string         `json:"started_at"`
 	FinishedAt *string         `json:"finished_at"`
@@ -140,6 +141,7 @@ func viewOf(e *store.Execution) executionView {
 	for _, l := range e.Logs {
 		v.Logs = append(v.Logs, logView{Time: rfc3339(l.Time), Level: l.Level, Message: l.Message, Attrs: l.Attrs})
 	}
+	v.Steps = stepViews(e.Steps)
 	if !e.StartedAt.IsZero() && !e.FinishedAt.IsZero() {
 		ms := e.FinishedAt.Sub(e.StartedAt).Milliseconds()
 		v.DurationMS = &ms
@@ -202,6 +204,12 @@ func (s *Server) getExecution(c echo.Context) error {
 	if wait > 0 && !e.Status.Terminal() {
 		var err error
 		if e, err = s.engine.wait(c.Request().Context(), e.ID, wait); err != nil {
+			return s.storeProblem(c, err)
+		}
+	}
+	if cred != nil { // the steps are shown where the logs are
+		var err error
+		if e.Steps, err = s.engine.store.Steps(c.Request().Context(), e.ID); err != nil {
 			return s.storeProblem(c, err)
 		}
 	}
@@ -333,7 +341,7 @@ func (s *Server) readableExecution(c echo.Context, cred *auth.Credential) (*stor
 func viewFor(e *store.Execution, cred *auth.Credential) executionView {
 	v := viewOf(e)
 	if cred == nil {
-		v.Input, v.Error, v.Logs = nil, nil, nil
+		v.Input, v.Error, v.Logs, v.Steps = nil, nil, nil, nil
 	}
 	return v
 }

@@ -60,6 +60,9 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	if en.config != nil {
 		exec.Config = en.config
 	}
+	if exec.Steps, err = en.journal(ctx, e, exec); err != nil {
+		return err
+	}
 	res, runErr := invoke(execctx.With(runCtx, exec), args)
 	e.FinishedAt = time.Now()
 	e.Logs = capturedLogs(capture)

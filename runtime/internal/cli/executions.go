@@ -76,7 +76,11 @@ func executionsGet(app App, db *dbFlag) *cobra.Command {
 		Short:   "Show one execution as JSON",
 		Args:    exactArgs(1),
 		RunE: showExecution(app, db, func(ctx context.Context, st store.Store, id string) (*store.Execution, error) {
-			return st.Get(ctx, id)
+			e, err := st.Get(ctx, id)
+			if err == nil {
+				e.Steps, err = st.Steps(ctx, id) // its durable steps, as the API shows them
+			}
+			return e, err
 		}),
 	}
 }

@@ -35,7 +35,7 @@ func workflows() []*runtime.Workflow {
 		},
 		Decode:  decodeSleepy,
 		NewArgs: func() bind.Args { return new(sleepyArgs) },
-	}}
+	}, threeSteps()}
 }
 
 // sleepyArgs are the inputs of sleepy, as the execution stores them.
