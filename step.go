@@ -36,11 +36,13 @@ import (
 //	})
 func Step[T any](ctx context.Context, name string, fn func(ctx context.Context) (T, error)) (T, error) {
 	var zero T
-	e := execctx.From(ctx)
-	if e == nil || e.Steps == nil {
+	var j *execctx.Journal
+	if e := execctx.From(ctx); e != nil {
+		j = e.Journal()
+	}
+	if j == nil {
 		return fn(ctx)
 	}
-	j := e.Steps
 	if name == "" {
 		return zero, errors.New("bifrost: a step needs a name, unique within the execution")
 	}

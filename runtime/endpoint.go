@@ -42,7 +42,6 @@ type exchange struct {
 	exec     execctx.Execution
 	execCtx  execctx.Context
 	capture  execctx.Capture
-	steps    execctx.Journal // a sync run's durable steps, recorded with it
 	in       bind.Input
 
 	cred *auth.Credential // nil on a public endpoint
@@ -397,8 +396,7 @@ func (s *Server) execute(x *exchange, args bind.Args) (bind.Result, *bifrost.Err
 		x.capture.Limit = s.storeLimit
 		x.exec.Capture = &x.capture
 		x.exec.Config = s.config
-		x.steps.Attempt = 1
-		x.exec.Steps = &x.steps
+		x.exec.KeepSteps = true // its durable steps, recorded with it
 	}
 	x.execCtx = execctx.Context{Context: ctx, Exec: &x.exec}
 	ctx = &x.execCtx
@@ -454,7 +452,9 @@ func (x *exchange) record(redact redactor, limit int) *store.Execution {
 		e.Input = capJSON(redact.input(input), limit)
 	}
 	mask(e, x.exec.Secrets())
-	e.Steps = syncSteps(x.id, &x.steps, x.exec.Secrets())
+	if j := x.exec.Steps; j != nil {
+		e.Steps = syncSteps(x.id, j, x.exec.Secrets())
+	}
 	e.Result = capJSON(e.Result, limit) // after masking: a cut must not leave half a secret
 	return e
 }

@@ -31,6 +31,10 @@ type Execution struct {
 	// Steps journals the durable steps (bifrost.Step); nil where nothing
 	// records them, and a step just runs.
 	Steps *Journal
+	// KeepSteps makes Journal start an in-memory journal of attempt 1 on
+	// the first step: a sync run's, recorded with it. A run that takes no
+	// step allocates nothing for them.
+	KeepSteps bool
 
 	secretsMu sync.Mutex
 	secrets   []string
@@ -120,4 +124,15 @@ func With(ctx context.Context, e *Execution) context.Context {
 func From(ctx context.Context) *Execution {
 	e, _ := ctx.Value(key{}).(*Execution)
 	return e
+}
+
+// Journal returns the execution's journal of durable steps, made on first
+// use when KeepSteps is set; nil when nothing records them.
+func (e *Execution) Journal() *Journal {
+	e.secretsMu.Lock() // a short lock the execution has anyway
+	defer e.secretsMu.Unlock()
+	if e.Steps == nil && e.KeepSteps {
+		e.Steps = &Journal{Attempt: 1}
+	}
+	return e.Steps
 }
