@@ -1,6 +1,8 @@
 // Package bifrost holds the few types that workflow code touches: the raw
-// request, headers, a full-control response, problem errors, and the
-// execution's logger and id.
+// request, headers, a full-control response, problem errors, the
+// execution's logger and id, and Step, which records a unit of work on the
+// execution so that a retry or a re-run after a crash does not do it again
+// (docs/durable.md).
 //
 // A workflow is a plain Go function marked with a //bifrost:workflow
 // directive; bifrostgen generates its HTTP binding. See the README.

@@ -254,7 +254,7 @@ func TestOperations(t *testing.T) {
 func TestComponentNames(t *testing.T) {
 	doc := decode(t, build(t, shop(t), openapi.V31, openapi.JSON))
 	got := keys(at(t, doc, "components", "schemas").(map[string]any))
-	want := []string{"Accepted", "BillingOrder", "Execution", "ExecutionList", "ExecutionLog", "ExecutionStatus",
+	want := []string{"Accepted", "BillingOrder", "Execution", "ExecutionList", "ExecutionLog", "ExecutionStatus", "ExecutionStep",
 		"FieldError", "Item", "PageItem", "Problem", "ShopOrder", "ShopProblem"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("schemas %v\nwant %v", got, want)

@@ -182,7 +182,9 @@ func Workflows() []*runtime.Workflow {
 				"with an execution id at once and reads the result from " +
 				"/api/executions/{id} (?wait=30s holds the answer until it ends).",
 			Description: "An accepted call survives a\ncrash of the server: it runs again when the " +
-				"server is back.",
+				"server is back. Its work is a\ndurable step: should the run after it " +
+				"fail or its process die, the next\nattempt hands back the step's " +
+				"recorded result instead of doing it again\n(docs/durable.md).",
 			Endpoint: true,
 			Methods:  []string{"POST"},
 			Mode:     workflow.Async,

@@ -109,12 +109,21 @@ func CustomStatus(ctx context.Context) (map[string]any, int, error) {
 // LongRunningTask runs durably in the background: the caller gets 202 with an
 // execution id at once and reads the result from /api/executions/{id}
 // (?wait=30s holds the answer until it ends). An accepted call survives a
-// crash of the server: it runs again when the server is back.
+// crash of the server: it runs again when the server is back. Its work is a
+// durable step: should the run after it fail or its process die, the next
+// attempt hands back the step's recorded result instead of doing it again
+// (docs/durable.md).
 //
 //bifrost:workflow endpoint mode=async
 func LongRunningTask(ctx context.Context, data map[string]any) (map[string]any, error) {
-	bifrost.Logger(ctx).Info("processing", "keys", len(data))
-	return map[string]any{"done": true}, nil
+	keys, err := bifrost.Step(ctx, "process", func(ctx context.Context) (int, error) {
+		bifrost.Logger(ctx).Info("processing", "keys", len(data))
+		return len(data), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"done": true, "keys": keys}, nil
 }
 
 // SlashCommand is a Slack slash command: Slack posts a form body.
