@@ -3,12 +3,16 @@ package bifrost
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bifrost-go/bifrost/internal/execctx"
 )
+
+// maxStepName bounds a step's name: it is a key, stored with every step.
+const maxStepName = 200
 
 // Step runs fn as a durable step of the execution running in ctx, named
 // name, and records its outcome on the execution: its result (encoded with
@@ -43,8 +47,8 @@ func Step[T any](ctx context.Context, name string, fn func(ctx context.Context) 
 	if j == nil {
 		return fn(ctx)
 	}
-	if name == "" {
-		return zero, errors.New("bifrost: a step needs a name, unique within the execution")
+	if name == "" || len(name) > maxStepName || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
+		return zero, fmt.Errorf("bifrost: step name %q: expected 1 to %d bytes of text (UTF-8, no NUL), unique within the execution", name, maxStepName)
 	}
 	if !j.Claim(name) {
 		return zero, fmt.Errorf("bifrost: step %q already ran in this execution: step names must be unique within an execution", name)

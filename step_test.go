@@ -99,7 +99,9 @@ func TestStepWhoseRecordFailsFails(t *testing.T) {
 	if v, err := bifrost.Step(inExecution(j), "charge", func(context.Context) (int, error) { return 1, nil }); v != 0 || !errors.Is(err, down) {
 		t.Errorf("Step = %d, %v; want 0 and the store's error", v, err)
 	}
-	if _, err := bifrost.Step(inExecution(j), "", func(context.Context) (int, error) { return 1, nil }); err == nil {
-		t.Errorf("an empty name was accepted")
+	for _, bad := range []string{"", "a\x00b", "\xff", strings.Repeat("n", 201)} {
+		if _, err := bifrost.Step(inExecution(j), bad, func(context.Context) (int, error) { return 1, nil }); err == nil || !strings.Contains(err.Error(), "expected 1 to 200 bytes") {
+			t.Errorf("name %q: %v; want it refused", bad, err)
+		}
 	}
 }
