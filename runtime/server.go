@@ -402,10 +402,12 @@ func (s *Server) Register(e *echo.Echo) {
 		e.GET("/api/executions", s.listExecutions, s.cors...)
 		e.GET("/api/executions/:id", s.getExecution, s.cors...)
 		e.POST("/api/executions/:id/cancel", s.cancelExecution, s.cors...)
+		e.POST("/api/executions/:id/replay", s.replayExecution, s.cors...)
 		if len(s.cors) > 0 { // the preflight of a cross-origin call
 			e.OPTIONS("/api/executions", echo.MethodNotAllowedHandler, s.cors...)
 			e.OPTIONS("/api/executions/:id", echo.MethodNotAllowedHandler, s.cors...)
 			e.OPTIONS("/api/executions/:id/cancel", echo.MethodNotAllowedHandler, s.cors...)
+			e.OPTIONS("/api/executions/:id/replay", echo.MethodNotAllowedHandler, s.cors...)
 		}
 	}
 }

@@ -105,6 +105,14 @@ type Filter struct {
 	Status   Status
 	Limit    int    // 1 to 500; 0 means 50
 	Cursor   string // the id of the last execution of the previous page
+	// ReplayOf selects the replays of one execution.
+	ReplayOf string
+	// After and Before bound the creation time: at or after After, before
+	// Before (zero: unbounded). They are read from the ids, which the
+	// runtime makes UUIDv7 (their first 48 bits are the creation time in
+	// milliseconds), so a bound costs a range of the primary key, not a
+	// scan.
+	After, Before time.Time
 	// Summary leaves out each execution's input, result and logs, so that
 	// a page costs the same whatever the executions hold.
 	Summary bool

@@ -263,7 +263,10 @@ func (t *Tables) List(ctx context.Context, f store.Filter) ([]*store.Execution, 
 	for _, c := range []struct {
 		cond  string
 		value string
-	}{{"workflow = ?", f.Workflow}, {"status = ?", string(f.Status)}, {"id < ?", f.Cursor}} {
+	}{{"workflow = ?", f.Workflow}, {"status = ?", string(f.Status)}, {"id < ?", f.Cursor},
+		{"id >= ?", timeID(f.After)}, {"id < ?", timeID(f.Before)},
+		// replay_of <> '' lets the planner use the partial index.
+		{"replay_of = ? AND replay_of <> ''", f.ReplayOf}} {
 		if c.value != "" {
 			where = append(where, c.cond)
 			args = append(args, c.value)
@@ -289,6 +292,17 @@ func (t *Tables) List(ctx context.Context, f store.Filter) ([]*store.Execution, 
 		next = out[limit-1].ID
 	}
 	return out, next, nil
+}
+
+// timeID is the smallest UUIDv7 of the millisecond t, as text: ids sort
+// by creation time, so a time bound is an id bound. "" for a zero t.
+func timeID(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	ms := max(t.UnixMilli(), 0)
+	hex := fmt.Sprintf("%012x", ms)
+	return hex[:8] + "-" + hex[8:] + "-0000-0000-000000000000"
 }
 
 // CreateKey implements store.Store.
