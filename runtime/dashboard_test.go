@@ -173,8 +173,10 @@ func TestDashboardScopedKey(t *testing.T) {
 			t.Errorf("%s with a scoped key: %d, want 404", path, resp.StatusCode)
 		}
 	}
-	if resp, page := b.do("GET", "/ui/workflows/other", nil); resp.StatusCode != 200 || !strings.Contains(page, "curl -X POST") {
-		t.Errorf("own workflow page: %d", resp.StatusCode)
+	resp, page := b.do("GET", "/ui/workflows/other", nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "curl -X POST &#39;"+s.url+"/api/endpoints/other&#39;") ||
+		!strings.Contains(page, `id="calls-hour">1<`) || !strings.Contains(page, `id="calls-day">1<`) {
+		t.Errorf("own workflow page: %d\n%s", resp.StatusCode, page)
 	}
 	// Revoking the key ends the session at once (within the key cache's TTL).
 	if err := s.store.RevokeKey(context.Background(), k.ID, time.Now()); err != nil {
