@@ -3,7 +3,7 @@ GO ?= go
 FUZZTIME ?= 10s
 BENCHCOUNT ?= 6
 
-.PHONY: demo test test-short fuzz check generate bench docs-viewer
+.PHONY: demo test test-short fuzz check generate bench docs-viewer screenshots
 
 ## demo: build the quickstart example and serve it on 127.0.0.1:8080 (PORT=9090, or
 ## ADDR=0.0.0.0:8080), printing curl lines to try with an API key kept in bin/demo.key
@@ -14,6 +14,11 @@ demo:
 ## registry (runtime/internal/docsui); VERSION=x.y.z moves to another version of it
 docs-viewer:
 	./runtime/internal/docsui/update.sh $(VERSION)
+
+## screenshots: retake the dashboard's screenshots in docs/img (list.png, execution.png)
+## with the browser test, in headless Chromium
+screenshots:
+	$(GO) test -count=1 ./runtime/internal/dashboard -run '^TestBrowser$$' -screenshots "$(CURDIR)/docs/img"
 
 ## test: a short run of each fuzz target, then every test with the race detector.
 ## The PostgreSQL tests run when BIFROST_TEST_POSTGRES_URL names a role that may

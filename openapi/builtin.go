@@ -87,6 +87,7 @@ func executionSchemas() map[string]*Schema {
 				{"mode", &Schema{Type: Type("string"), Enum: []any{"sync", "async"}, Description: "How the workflow ran: in the request, or in the background."}},
 				{"trigger", &Schema{Type: Type("string"), Enum: []any{"http", "replay", "schedule", "enqueue"}, Description: "What started it: a request to the endpoint, a replay of another execution, the workflow's schedule, or a Start call from Go code."}},
 				{"replay_of", str("For a replay, the id of the execution it repeats; absent otherwise.")},
+				{"replays", &Schema{Type: Type("array"), Items: typed("string"), Description: "The ids of its replays, newest first (at most 100); absent when it has none. Only with a credential."}},
 				{"trace_id", str("The OpenTelemetry trace id of the request that started it, when tracing is on; absent otherwise.")},
 				{"status", ref("ExecutionStatus")},
 				{"attempt", &Schema{Type: Type("integer"), Format: "int32", Minimum: "0", Description: "1 on the first run, one more on each retry or re-run after a crash."}},
@@ -273,5 +274,27 @@ func executionPaths(anyPublic bool) map[string]*PathItem {
 			Parameters:  []*Parameter{idParam},
 			Responses:   ok("202", "The execution, as the cancellation left it.", "Execution", "Unauthorized", "NotFound", "ServiceUnavailable"),
 		}},
+		"/api/executions/{id}/replay": {Post: &Operation{
+			Tags:        tags,
+			Summary:     "Replay an execution",
+			Description: "Starts a new execution of the same workflow with the stored input, linked to this one (replay_of; this one lists it in replays). It runs in the background whatever the workflow's mode. Needs a credential that may call the workflow. Headers the record never keeps (Authorization, Cookie…) are not in the stored input; an input cut at the store limit cannot be replayed (409).",
+			OperationID: "replayExecution",
+			Security:    authSecurity(false),
+			Parameters:  []*Parameter{idParam},
+			Responses:   replayResponses(),
+		}},
 	}
+}
+
+// replayResponses are the answers of a replay: an async call's accept, or
+// a problem.
+func replayResponses() map[string]*Response {
+	out := map[string]*Response{
+		"202": {Ref: "#/components/responses/Accepted"},
+		"409": problemResponse("The execution cannot be replayed: its stored input was cut at the store limit, or this binary has no such workflow."),
+	}
+	for code, name := range map[string]string{"401": "Unauthorized", "404": "NotFound", "503": "ServiceUnavailable"} {
+		out[code] = &Response{Ref: "#/components/responses/" + name}
+	}
+	return out
 }

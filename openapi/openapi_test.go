@@ -165,7 +165,7 @@ func TestOperations(t *testing.T) {
 	if got := keys(paths); !reflect.DeepEqual(got, []string{
 		"/api/endpoints/bill", "/api/endpoints/create_order", "/api/endpoints/hmac", "/api/endpoints/later",
 		"/api/endpoints/problem", "/api/endpoints/slack", "/api/endpoints/stripe",
-		"/api/executions", "/api/executions/{id}", "/api/executions/{id}/cancel",
+		"/api/executions", "/api/executions/{id}", "/api/executions/{id}/cancel", "/api/executions/{id}/replay",
 	}) {
 		t.Fatalf("paths %v", got)
 	}

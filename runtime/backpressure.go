@@ -33,22 +33,33 @@ type pressure struct {
 // backpressure refuses an async call when the pending executions, in all
 // or of its workflow, are at their cap: 503 with Retry-After.
 func (s *Server) backpressure(x *exchange) *bifrost.Error {
-	p := &s.pressure
-	if p.maxTotal <= 0 && p.maxPerWorkflow <= 0 {
-		return nil
-	}
-	total, mine, err := p.counts(x.c.Request().Context(), s, x.ep.wf.Name)
-	if err != nil {
-		return nil // the accept that follows reports a store that does not answer
-	}
-	full := p.maxTotal > 0 && total >= p.maxTotal || p.maxPerWorkflow > 0 && mine >= p.maxPerWorkflow
-	if !full {
-		p.took(x.ep.wf.Name)
+	if !s.pressure.full(x.c.Request().Context(), s, x.ep.wf.Name) {
 		return nil
 	}
 	inc(x.ep.metrics.pressured)
 	x.c.Response().Header().Set("Retry-After", strconv.Itoa(5))
+	return tooManyPending()
+}
+
+func tooManyPending() *bifrost.Error {
 	return newProblem(http.StatusServiceUnavailable, "too many executions are waiting to run; retry later")
+}
+
+// full reports whether the pending executions, in all or of workflow, are
+// at their cap; when not, it counts one more for workflow.
+func (p *pressure) full(ctx context.Context, s *Server, workflow string) bool {
+	if p.maxTotal <= 0 && p.maxPerWorkflow <= 0 {
+		return false
+	}
+	total, mine, err := p.counts(ctx, s, workflow)
+	if err != nil {
+		return false // the accept that follows reports a store that does not answer
+	}
+	full := p.maxTotal > 0 && total >= p.maxTotal || p.maxPerWorkflow > 0 && mine >= p.maxPerWorkflow
+	if !full {
+		p.took(workflow)
+	}
+	return full
 }
 
 func (p *pressure) counts(ctx context.Context, s *Server, workflow string) (int, int, error) {

@@ -93,6 +93,22 @@ func (b binary) Cancel(ctx context.Context, st store.Store, id string) (*store.E
 	return en.cancel(ctx, id)
 }
 
+// Replay accepts a replay on the queue, to be run by a serve or worker
+// process. The pending cap is not applied: an operator at the command line
+// is not a flood of callers. The credential recorded is "cli".
+func (b binary) Replay(ctx context.Context, st store.Store, id string) (*store.Execution, error) {
+	orig, err := st.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	valid, _ := validWorkflows(b.workflows)
+	en, err := newEngine(ctx, st, valid, 0, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	return en.replay(ctx, orig, "cli")
+}
+
 func (b binary) View(e *store.Execution) any { return viewOf(e) }
 
 func (b binary) OpenAPI(version openapi.Version, format openapi.Format) ([]byte, error) {

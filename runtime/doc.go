@@ -6,7 +6,9 @@
 // Main gives the binary its command line (serve, worker, keys, config,
 // executions, migrate, workflows, openapi). New builds a Server to mount
 // into an echo app of your own (Server.Register) or to serve as an
-// http.Handler, with Start and Shutdown around it.
+// http.Handler, with Start and Shutdown around it. With a store, the
+// server also answers the executions API (/api/executions) and the
+// executions dashboard (/ui, runtime/internal/dashboard).
 //
 // What a request goes through, in order: the route (404, 405), the
 // webhook signature (verify=), the credential (401, 403), the rate limit

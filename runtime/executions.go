@@ -98,6 +98,7 @@ type executionView struct {
 	Mode       string          `json:"mode"`
 	Trigger    string          `json:"trigger"`
 	ReplayOf   string          `json:"replay_of,omitempty"`
+	Replays    []string        `json:"replays,omitempty"`
 	TraceID    string          `json:"trace_id,omitempty"`
 	Status     store.Status    `json:"status"`
 	Attempt    int             `json:"attempt"`
@@ -201,19 +202,24 @@ func (s *Server) getExecution(c echo.Context) error {
 	if p != nil {
 		return writeProblem(c, p, "")
 	}
+	var err error
 	if wait > 0 && !e.Status.Terminal() {
-		var err error
 		if e, err = s.engine.wait(c.Request().Context(), e.ID, wait); err != nil {
 			return s.storeProblem(c, err)
 		}
 	}
 	if cred != nil { // the steps are shown where the logs are
-		var err error
 		if e.Steps, err = s.engine.store.Steps(c.Request().Context(), e.ID); err != nil {
 			return s.storeProblem(c, err)
 		}
 	}
-	return c.JSON(http.StatusOK, viewFor(e, cred))
+	v := viewFor(e, cred)
+	if cred != nil {
+		if v.Replays, err = s.engine.replays(c.Request().Context(), e.ID); err != nil {
+			return s.storeProblem(c, err)
+		}
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 func parseWait(w string) (time.Duration, error) {

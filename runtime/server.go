@@ -19,6 +19,7 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/runtime/auth"
+	"github.com/bifrost-go/bifrost/runtime/internal/dashboard"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/webhook"
 	"github.com/bifrost-go/bifrost/workflow"
@@ -129,8 +130,9 @@ type Server struct {
 	config     *configSource // nil without a store
 	docsJS     string        // Options.DocsScriptURL
 	metrics    *metrics
-	metricsOn  bool     // GET /metrics on Register's echo app
-	tracing    *tracing // nil without Options.TracerProvider
+	metricsOn  bool                 // GET /metrics on Register's echo app
+	tracing    *tracing             // nil without Options.TracerProvider
+	dashboard  *dashboard.Dashboard // /ui; nil without a store
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -267,6 +269,10 @@ func (s *Server) connect(opts Options) error {
 	en.metrics = s.metrics
 	en.tracing = s.tracing
 	s.engine = en
+	if s.dashboard, err = s.newDashboard(opts.Store, cfg.SessionSecret); err != nil {
+		a.Close()
+		return err
+	}
 	s.retention = newRetention(opts.Store, s.log, max(cmp.Or(opts.Retain, DefaultRetain), 0), s.workflows)
 	return nil
 }
@@ -385,7 +391,8 @@ func validName(name string) bool {
 
 // Register mounts the server's routes onto e: {METHOD} /api/endpoints/:name
 // for every method (methods echo does not know included), GET /healthz,
-// GET /readyz and, unless Options.DisableMetrics, GET /metrics. The endpoint handler writes its own problems, so e's
+// GET /readyz, unless Options.DisableMetrics GET /metrics and, with a
+// store, the executions API and the dashboard at /ui. The endpoint handler writes its own problems, so e's
 // HTTPErrorHandler is not involved in its answers.
 func (s *Server) Register(e *echo.Echo) {
 	e.Any(endpointPath, s.serveEndpoint, s.cors...)
@@ -402,10 +409,13 @@ func (s *Server) Register(e *echo.Echo) {
 		e.GET("/api/executions", s.listExecutions, s.cors...)
 		e.GET("/api/executions/:id", s.getExecution, s.cors...)
 		e.POST("/api/executions/:id/cancel", s.cancelExecution, s.cors...)
+		e.POST("/api/executions/:id/replay", s.replayExecution, s.cors...)
+		s.dashboard.Register(e)
 		if len(s.cors) > 0 { // the preflight of a cross-origin call
 			e.OPTIONS("/api/executions", echo.MethodNotAllowedHandler, s.cors...)
 			e.OPTIONS("/api/executions/:id", echo.MethodNotAllowedHandler, s.cors...)
 			e.OPTIONS("/api/executions/:id/cancel", echo.MethodNotAllowedHandler, s.cors...)
+			e.OPTIONS("/api/executions/:id/replay", echo.MethodNotAllowedHandler, s.cors...)
 		}
 	}
 }

@@ -108,6 +108,14 @@ type Filter struct {
 	Status   Status
 	Limit    int    // 1 to 500; 0 means 50
 	Cursor   string // the id of the last execution of the previous page
+	// ReplayOf selects the replays of one execution.
+	ReplayOf string
+	// After and Before bound the creation time: at or after After, before
+	// Before (zero: unbounded). They are read from the ids, which the
+	// runtime makes UUIDv7 (their first 48 bits are the creation time in
+	// milliseconds), so a bound costs a range of the primary key, not a
+	// scan.
+	After, Before time.Time
 	// Summary leaves out each execution's input, result and logs, so that
 	// a page costs the same whatever the executions hold.
 	Summary bool
@@ -178,6 +186,26 @@ type Executions interface {
 	// List returns a page of executions, newest first, and the cursor of the
 	// next page ("" on the last).
 	List(ctx context.Context, f Filter) ([]*Execution, string, error)
+	// Stats summarizes the executions of workflow created at or after since
+	// (read from the ids, as Filter.After), for the dashboard. Its cost is
+	// bounded: counts over an index range, durations of the latest
+	// StatsSample ended executions only.
+	Stats(ctx context.Context, workflow string, since time.Time) (WorkflowStats, error)
+}
+
+// StatsSample is how many of the latest ended executions Stats reads
+// durations from.
+const StatsSample = 10000
+
+// WorkflowStats summarize a workflow's executions over a window.
+type WorkflowStats struct {
+	Calls  int // executions created in the window, in any status
+	Ended  int // of them, those that ended (succeeded, failed, timed out, cancelled)
+	Failed int // of them, those that failed or timed out
+	// P50 and P95 are the durations (start to end) of the ended executions
+	// with a start, nearest-rank over the latest StatsSample; zero when
+	// there are none.
+	P50, P95 time.Duration
 }
 
 // Keys are the API keys.
@@ -267,6 +295,16 @@ type Liveness interface {
 	// available again and their executions pending, in one step; then it
 	// forgets the workers silent for forgetAfter.
 	ReapWorkers(ctx context.Context, deadAfter, forgetAfter time.Duration) (Recovered, error)
+	// Workers lists the registered workers, most recent heartbeat first,
+	// and whether the store tracks them at all (false on SQLite: nil, false).
+	Workers(ctx context.Context) ([]WorkerState, bool, error)
+}
+
+// WorkerState is a registered worker as its last heartbeat left it.
+type WorkerState struct {
+	Worker
+	StartedAt    time.Time
+	HeartbeatAge time.Duration // by the database's clock
 }
 
 // Worker is a process that runs executions.

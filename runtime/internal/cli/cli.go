@@ -39,6 +39,9 @@ type App interface {
 	Work(ctx context.Context, st store.Store, workers int, metricsAddr string, log *slog.Logger) error
 	// Cancel cancels an execution through the queue, so a worker running it stops.
 	Cancel(ctx context.Context, st store.Store, id string) (*store.Execution, error)
+	// Replay starts a new async execution with the stored input of
+	// execution id, linked to it; a serve or worker process runs it.
+	Replay(ctx context.Context, st store.Store, id string) (*store.Execution, error)
 	// View is an execution as GET /api/executions/{id} shows it.
 	View(e *store.Execution) any
 	// OpenAPI is the document the server answers /api/openapi.json with.

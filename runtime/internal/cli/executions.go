@@ -15,8 +15,8 @@ import (
 
 // executionsCommand reads and cancels executions in the store.
 func executionsCommand(app App, db *dbFlag) *cobra.Command {
-	cmd := &cobra.Command{Use: "executions", Short: "List, show and cancel executions"}
-	cmd.AddCommand(executionsList(db), executionsGet(app, db), executionsCancel(app, db), executionsPrune(db))
+	cmd := &cobra.Command{Use: "executions", Short: "List, show, cancel and replay executions"}
+	cmd.AddCommand(executionsList(db), executionsGet(app, db), executionsCancel(app, db), executionsReplay(app, db), executionsPrune(db))
 	return cmd
 }
 
@@ -93,6 +93,22 @@ func executionsCancel(app App, db *dbFlag) *cobra.Command {
 		Args:    exactArgs(1),
 		RunE: showExecution(app, db, func(ctx context.Context, st store.Store, id string) (*store.Execution, error) {
 			return app.Cancel(ctx, st, id) // through the engine: the worker running it stops
+		}),
+	}
+}
+
+func executionsReplay(app App, db *dbFlag) *cobra.Command {
+	return &cobra.Command{
+		Use:     "replay ID",
+		Example: `  app executions replay 0190a0b2-7c1e-7d3a-9f00-1b2c3d4e5f60 | jq -r .id`,
+		Short:   "Run an execution again with its stored input: prints the new, pending execution",
+		Long: `Replay starts a new async execution with the stored input of execution ID,
+linked to it (replay_of), and prints it. A serve or worker process on the same
+database runs it, whatever the original's mode. An input cut at the store limit
+cannot be replayed.`,
+		Args: exactArgs(1),
+		RunE: showExecution(app, db, func(ctx context.Context, st store.Store, id string) (*store.Execution, error) {
+			return app.Replay(ctx, st, id) // through the engine: the job goes on the queue with the record
 		}),
 	}
 }

@@ -73,3 +73,25 @@ func (s *Store) ReapWorkers(ctx context.Context, deadAfter, forgetAfter time.Dur
 	}
 	return r, nil
 }
+
+// Workers implements store.Store.
+func (s *Store) Workers(ctx context.Context) ([]store.WorkerState, bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, host, pid, slots, started_at,
+		extract(epoch FROM now() - heartbeat_at)::float8 FROM bifrost_workers ORDER BY heartbeat_at DESC, id LIMIT 1000`)
+	if err != nil {
+		return nil, true, err
+	}
+	defer rows.Close()
+	out := []store.WorkerState{}
+	for rows.Next() {
+		var w store.WorkerState
+		var age float64
+		if err := rows.Scan(&w.ID, &w.Host, &w.PID, &w.Slots, &w.StartedAt, &age); err != nil {
+			return nil, true, err
+		}
+		w.StartedAt = w.StartedAt.UTC()
+		w.HeartbeatAge = time.Duration(age * float64(time.Second))
+		out = append(out, w)
+	}
+	return out, true, rows.Err()
+}

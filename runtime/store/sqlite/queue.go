@@ -73,6 +73,9 @@ func (s *Store) Heartbeat(context.Context, string) (time.Duration, error) { retu
 // RemoveWorker implements store.Store: a no-op.
 func (s *Store) RemoveWorker(context.Context, string) error { return nil }
 
+// Workers implements store.Store: SQLite tracks no workers.
+func (s *Store) Workers(context.Context) ([]store.WorkerState, bool, error) { return nil, false, nil }
+
 // ReapWorkers implements store.Store: a no-op (no worker of another
 // process can hold a job).
 func (s *Store) ReapWorkers(context.Context, time.Duration, time.Duration) (store.Recovered, error) {

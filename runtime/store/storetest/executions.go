@@ -538,6 +538,8 @@ func testList(t *testing.T, newH func(*testing.T) *harness) {
 		test{"cursor_pages_visit_every_execution_once", listCursorPagesVisitEveryExecutionOnce},
 		test{"default_and_maximum_limit", listDefaultAndMaximumLimit},
 		test{"empty_store", listEmptyStore},
+		test{"replays_of_one_execution", listReplaysOfOneExecution},
+		test{"time_bounds", listTimeBounds},
 	)
 }
 

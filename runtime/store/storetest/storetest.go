@@ -55,6 +55,7 @@ func Run(t *testing.T, d Driver) {
 	t.Run("Liveness", func(t *testing.T) { t.Parallel(); testLiveness(t, h) })
 	t.Run("Retention", func(t *testing.T) { t.Parallel(); testRetention(t, h) })
 	t.Run("Steps", func(t *testing.T) { t.Parallel(); testSteps(t, h) })
+	t.Run("Stats", func(t *testing.T) { t.Parallel(); testStats(t, h) })
 }
 
 // A test is one scenario of the suite.

@@ -266,7 +266,10 @@ func (t *Tables) List(ctx context.Context, f store.Filter) ([]*store.Execution, 
 	for _, c := range []struct {
 		cond  string
 		value string
-	}{{"workflow = ?", f.Workflow}, {"status = ?", string(f.Status)}, {"id < ?", f.Cursor}} {
+	}{{"workflow = ?", f.Workflow}, {"status = ?", string(f.Status)}, {"id < ?", f.Cursor},
+		{"id >= ?", timeID(f.After)}, {"id < ?", timeID(f.Before)},
+		// replay_of <> '' lets the planner use the partial index.
+		{"replay_of = ? AND replay_of <> ''", f.ReplayOf}} {
 		if c.value != "" {
 			where = append(where, c.cond)
 			args = append(args, c.value)
@@ -292,6 +295,45 @@ func (t *Tables) List(ctx context.Context, f store.Filter) ([]*store.Execution, 
 		next = out[limit-1].ID
 	}
 	return out, next, nil
+}
+
+// Stats implements store.Store: two statements both databases accept. The
+// counts read the (workflow, id) index over the window; the percentiles
+// sort at most StatsSample durations (nearest rank).
+func (t *Tables) Stats(ctx context.Context, workflow string, since time.Time) (store.WorkflowStats, error) {
+	var st store.WorkflowStats
+	lower := timeID(since)
+	err := t.db.QueryRowContext(ctx, t.driver.Bind(`SELECT COUNT(*),
+		COALESCE(SUM(CASE WHEN status IN ('succeeded', 'failed', 'timed_out', 'cancelled') THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status IN ('failed', 'timed_out') THEN 1 ELSE 0 END), 0)
+		FROM bifrost_executions WHERE workflow = ? AND id >= ?`), workflow, lower).Scan(&st.Calls, &st.Ended, &st.Failed)
+	if err != nil {
+		return st, err
+	}
+	var p50, p95 sql.NullInt64
+	err = t.db.QueryRowContext(ctx, t.driver.Bind(`WITH d AS (
+		SELECT finished_at - started_at AS us FROM bifrost_executions
+		WHERE workflow = ? AND id >= ? AND finished_at > 0 AND started_at > 0
+		ORDER BY id DESC LIMIT `+fmt.Sprint(store.StatsSample)+`)
+		SELECT (SELECT us FROM d ORDER BY us LIMIT 1 OFFSET (SELECT CASE WHEN COUNT(*) = 0 THEN 0 ELSE (COUNT(*) * 50 + 99) / 100 - 1 END FROM d)),
+		       (SELECT us FROM d ORDER BY us LIMIT 1 OFFSET (SELECT CASE WHEN COUNT(*) = 0 THEN 0 ELSE (COUNT(*) * 95 + 99) / 100 - 1 END FROM d))`),
+		workflow, lower).Scan(&p50, &p95)
+	if err != nil {
+		return st, err
+	}
+	st.P50, st.P95 = time.Duration(p50.Int64)*time.Microsecond, time.Duration(p95.Int64)*time.Microsecond
+	return st, nil
+}
+
+// timeID is the smallest UUIDv7 of the millisecond t, as text: ids sort
+// by creation time, so a time bound is an id bound. "" for a zero t.
+func timeID(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	ms := max(t.UnixMilli(), 0)
+	hex := fmt.Sprintf("%012x", ms)
+	return hex[:8] + "-" + hex[8:] + "-0000-0000-000000000000"
 }
 
 // CreateKey implements store.Store.
