@@ -266,6 +266,7 @@ func (s *Server) connect(opts Options) error {
 	en.config = cs
 	en.metrics = s.metrics
 	en.tracing = s.tracing
+	en.client = s
 	s.engine = en
 	s.retention = newRetention(opts.Store, s.log, max(cmp.Or(opts.Retain, DefaultRetain), 0), s.workflows)
 	return nil

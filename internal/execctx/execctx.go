@@ -28,6 +28,9 @@ type Execution struct {
 	// library. A pointer, not a string: the runtime embeds an Execution in
 	// every request's state, which must not grow for untraced requests.
 	Trace *Trace
+	// Client is the runtime's server running the execution, which
+	// runtime.ClientFrom hands to the generated Start functions.
+	Client any
 
 	secretsMu sync.Mutex
 	secrets   []string
