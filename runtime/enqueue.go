@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 
@@ -102,12 +104,18 @@ func (s *Server) Enqueue(ctx context.Context, name string, args bind.Args, opts 
 	if err != nil {
 		return "", err
 	}
-	if s.pendingFull(ctx, name) {
-		return "", ErrTooManyPending
-	}
 	input, err := json.Marshal(args)
 	if err != nil {
 		return "", fmt.Errorf("workflow %s: the input is not JSON: %w", name, err)
+	}
+	// As a call's: never more than a body may hold (the stored input is the
+	// only copy), its credentials' headers never stored.
+	if s.bodyLimit > 0 && int64(len(input)) > s.bodyLimit {
+		return "", fmt.Errorf("workflow %s: the input is %d bytes, over the body limit of %d", name, len(input), s.bodyLimit)
+	}
+	input = s.redact.input(input)
+	if s.pendingFull(ctx, name) {
+		return "", ErrTooManyPending
 	}
 	now := time.Now()
 	id, err := freshExecutionID(now)
@@ -149,6 +157,8 @@ func (s *Server) enqueueable(name, key string) (*Workflow, error) {
 		return nil, fmt.Errorf("runtime: workflow %s is not async: call %s directly", name, wf.Func)
 	case len(key) > maxIdempotencyKey:
 		return nil, errors.New("runtime: the idempotency key is longer than 255 bytes")
+	case !utf8.ValidString(key) || strings.ContainsRune(key, 0):
+		return nil, errors.New("runtime: the idempotency key must be UTF-8 without NUL bytes")
 	}
 	return wf, nil
 }

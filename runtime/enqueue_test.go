@@ -117,12 +117,20 @@ func TestEnqueueRefuses(t *testing.T) {
 	sync := asyncWorkflow("sync", 0, time.Minute, run)
 	sync.Mode = "sync"
 	srv := startServer(t, Options{Workflows: []*Workflow{asyncWorkflow("a", 0, time.Minute, run), sync}, Store: openStore(t, ""),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxPendingPerWorkflow: 1})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxPendingPerWorkflow: 1, BodyLimit: 64})
 	defer drain(t, srv, 30*time.Second)
 	ctx := context.Background()
 	for name, err := range map[string]error{
 		"no such workflow": func() error { _, err := srv.Enqueue(ctx, "nope", &jobArgs{}); return err }(),
 		"a sync workflow":  func() error { _, err := srv.Enqueue(ctx, "sync", &jobArgs{}); return err }(),
+		"an input over the body limit": func() error {
+			_, err := srv.Enqueue(ctx, "a", &jobArgs{Value: string(make([]byte, 64))})
+			return err
+		}(),
+		"a key with a NUL byte": func() error {
+			_, err := srv.Enqueue(ctx, "a", &jobArgs{}, WithIdempotencyKey("a\x00b"))
+			return err
+		}(),
 		"a long key": func() error {
 			_, err := srv.Enqueue(ctx, "a", &jobArgs{}, WithIdempotencyKey(string(make([]byte, 256))))
 			return err
