@@ -48,11 +48,11 @@ func (e *emitter) start(wf *Workflow) {
 	body = append(body, jen.Return(jen.Id(client).Dot("Enqueue").Call(jen.Id(ctx), jen.Lit(wf.Name), jen.Id(args), jen.Id(opts).Op("..."))))
 
 	f.Line()
-	f.Commentf("%s enqueues %s to run on a worker and returns the execution's", name, wf.Func)
-	f.Comment("id; its input is checked as an HTTP call's would be. Pass the")
-	f.Comment("*runtime.Server, or runtime.ClientFrom(ctx) inside a workflow; options add")
-	f.Comment("an idempotency key (runtime.WithIdempotencyKey), a delay (runtime.WithDelay)")
-	f.Comment("or the caller's transaction (runtime.WithTx).")
+	f.Commentf("%s enqueues %s to run on a worker and", name, wf.Func)
+	f.Comment("returns the execution's id; its input is checked as an HTTP call's")
+	f.Comment("would be. Pass the *runtime.Server, or runtime.ClientFrom(ctx) inside a")
+	f.Comment("workflow; options add an idempotency key (runtime.WithIdempotencyKey), a")
+	f.Comment("delay (runtime.WithDelay) or the caller's transaction (runtime.WithTx).")
 	f.Func().Id(name).Params(params...).Params(jen.String(), jen.Error()).Block(body...)
 }
 

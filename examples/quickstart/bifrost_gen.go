@@ -549,11 +549,11 @@ func (args *longRunningTaskArgs) Invoke(ctx context.Context) (bind.Result, error
 	return bind.JSON(http.StatusOK, result), nil
 }
 
-// StartLongRunningTask enqueues LongRunningTask to run on a worker and returns the execution's
-// id; its input is checked as an HTTP call's would be. Pass the
-// *runtime.Server, or runtime.ClientFrom(ctx) inside a workflow; options add
-// an idempotency key (runtime.WithIdempotencyKey), a delay (runtime.WithDelay)
-// or the caller's transaction (runtime.WithTx).
+// StartLongRunningTask enqueues LongRunningTask to run on a worker and
+// returns the execution's id; its input is checked as an HTTP call's
+// would be. Pass the *runtime.Server, or runtime.ClientFrom(ctx) inside a
+// workflow; options add an idempotency key (runtime.WithIdempotencyKey), a
+// delay (runtime.WithDelay) or the caller's transaction (runtime.WithTx).
 func StartLongRunningTask(ctx context.Context, c runtime.Client, data map[string]any, opts ...runtime.StartOption) (string, error) {
 	if c == nil {
 		return "", runtime.ErrNoClient
@@ -620,11 +620,11 @@ func (args *weekdayReportArgs) Invoke(ctx context.Context) (bind.Result, error) 
 	return bind.JSON(http.StatusOK, result), nil
 }
 
-// StartWeekdayReport enqueues WeekdayReport to run on a worker and returns the execution's
-// id; its input is checked as an HTTP call's would be. Pass the
-// *runtime.Server, or runtime.ClientFrom(ctx) inside a workflow; options add
-// an idempotency key (runtime.WithIdempotencyKey), a delay (runtime.WithDelay)
-// or the caller's transaction (runtime.WithTx).
+// StartWeekdayReport enqueues WeekdayReport to run on a worker and
+// returns the execution's id; its input is checked as an HTTP call's
+// would be. Pass the *runtime.Server, or runtime.ClientFrom(ctx) inside a
+// workflow; options add an idempotency key (runtime.WithIdempotencyKey), a
+// delay (runtime.WithDelay) or the caller's transaction (runtime.WithTx).
 func StartWeekdayReport(ctx context.Context, c runtime.Client, opts ...runtime.StartOption) (string, error) {
 	if c == nil {
 		return "", runtime.ErrNoClient
