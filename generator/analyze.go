@@ -99,6 +99,7 @@ func (a *analyzer) workflow(m Marked) *Workflow {
 	a.results(wf, m.Func, sig)
 	a.checkRequired(wf)
 	a.checkDefaults(wf)
+	a.checkSchedule(wf)
 	if len(*a.diags) > before {
 		return nil
 	}
@@ -286,6 +287,20 @@ func (s *Shape) bodyFields() bool {
 		}
 	}
 	return false
+}
+
+// checkSchedule refuses schedule= on a workflow that takes input: a tick
+// has no request to read a body, a query or headers from.
+func (a *analyzer) checkSchedule(wf *Workflow) {
+	if wf.Schedule == "" {
+		return
+	}
+	for _, p := range wf.Params {
+		if p.Kind != ParamContext {
+			a.diags.Add(p.Pos, "a scheduled workflow takes only a context.Context: read settings with config.Get, or remove schedule=",
+				"scheduled workflow %s cannot take parameter %q: a tick has no request to read it from", wf.Func, p.Name)
+		}
+	}
 }
 
 func (a *analyzer) checkRequired(wf *Workflow) {

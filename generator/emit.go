@@ -45,7 +45,7 @@ func emit(pkg *Package) ([]byte, []string, error) {
 	// A package may declare a name the generated file imports (a var called
 	// runtime, a func called http): such an import gets an alias.
 	for path, name := range map[string]string{bifrostPath: "bifrost", runtimePath: "runtime", bindPath: "bind", jsonscanPath: "jsonscan", workflowPath: "workflow",
-		"context": "context", "net/http": "http", "time": "time", "regexp": "regexp"} {
+		"context": "context", "net/http": "http", "time": "time", "regexp": "regexp", "encoding/json": "json"} {
 		if pkg.Types.Scope().Lookup(name) != nil {
 			f.ImportAlias(path, "bf"+name)
 		} else {
@@ -65,6 +65,7 @@ func emit(pkg *Package) ([]byte, []string, error) {
 	e.fragment()
 	for _, wf := range pkg.Workflows {
 		e.workflow(wf)
+		e.start(wf)
 	}
 	for len(e.queue) > 0 {
 		s := e.queue[0]
@@ -139,6 +140,7 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	set("Tags", strings_(spec.Tags), spec.Tags != nil)
 	set("Body", jen.Qual(workflowPath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[spec.Body]), true)
 	set("Retain", duration(spec.Retain), spec.Retain > 0)
+	set("Schedule", jen.Lit(spec.Schedule), spec.Schedule != "")
 	set("OpenAPI", jen.Id(e.name(fragmentVar)), e.pkg.OpenAPI != nil)
 	specLit := jen.Qual(workflowPath, "Spec").Values(append(fields, jen.Line())...)
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/bifrost-go/bifrost/workflow"
 )
 
 // Config says what to generate.
@@ -59,7 +61,7 @@ func Generate(cfg Config) (*Output, error) {
 			}
 			continue
 		}
-		pkg.Errors = slices.DeleteFunc(pkg.Errors, refersToGenerated)
+		pkg.Errors = slices.DeleteFunc(pkg.Errors, func(e packages.Error) bool { return refersToGenerated(e, marked) })
 		if len(pkg.Errors) > 0 {
 			packageErrors(pkg, &diags)
 			continue
@@ -92,6 +94,21 @@ func Generate(cfg Config) (*Output, error) {
 	}
 	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// startOf reports whether a type error line is "undefined: Start<Func>"
+// for an async workflow Func of marked, whose Start bifrostgen writes.
+func startOf(line string, marked []Marked) bool {
+	_, name, ok := strings.Cut(line, "undefined: Start")
+	if !ok {
+		return false
+	}
+	for _, m := range marked {
+		if m.Func.Name.Name == name && m.Directive.Mode == workflow.Async {
+			return true
+		}
+	}
+	return false
 }
 
 // staleGenerated returns the path of a generated file left in a package that
@@ -138,14 +155,16 @@ func checkCollisions(pkg *Package, taken []string, fset *token.FileSet, diags *D
 
 // refersToGenerated reports a type error that only says the package uses
 // what bifrostgen is about to write: with the generated file left out of
-// loading, a main package's runtime.Main(Workflows()...) does not compile.
-// The go command reports the same as "# pkg" and a compile line.
-func refersToGenerated(e packages.Error) bool {
+// loading, a main package's runtime.Main(Workflows()...) does not compile,
+// nor a webhook that calls the Start function of an async workflow of its
+// own package (marked). The go command reports the same as "# pkg" and a
+// compile line.
+func refersToGenerated(e packages.Error, marked []Marked) bool {
 	found := false
 	for _, line := range strings.Split(e.Msg, "\n") {
 		switch {
 		case strings.HasPrefix(line, "# "):
-		case strings.HasSuffix(line, "undefined: Workflows"):
+		case strings.HasSuffix(line, "undefined: Workflows"), startOf(line, marked):
 			found = true
 		default:
 			return false

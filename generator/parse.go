@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/bifrost-go/bifrost/internal/schedule"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -136,6 +137,9 @@ type option struct {
 	// offending part and its byte offset in value, so the diagnostic points at it
 	// (one bad method in a list, not the whole list).
 	set func(d *Directive, value string) (bad string, off int, ok bool)
+	// explain, when set, says why a bad value is bad (a parser's message),
+	// added to the diagnostic.
+	explain func(value string) string
 }
 
 // The table's order is the order of the hint listing the valid options and the
@@ -230,6 +234,20 @@ var options = []option{
 			t, ok := parseRetain(v)
 			d.Retain = t
 			return v, 0, ok
+		}},
+	{name: "schedule", usage: `schedule="CRON"`, takesValue: true,
+		valid: `five cron fields (minute hour day-of-month month day-of-week) or @every 10m, @hourly, @daily, @weekly, @monthly, @yearly; ` +
+			`CRON_TZ=Zone/Name first for a time zone (UTC otherwise); quote it: schedule="0 9 * * 1-5"`,
+		set: func(d *Directive, v string) (string, int, bool) {
+			d.Schedule = v
+			_, err := schedule.Parse(v)
+			return v, 0, err == nil
+		},
+		explain: func(v string) string {
+			if _, err := schedule.Parse(v); err != nil {
+				return err.Error()
+			}
+			return ""
 		}},
 	{name: "default", usage: "default=name:value,…", takesValue: true,
 		valid: "a comma-separated list of parameter:value, each parameter once", set: parseDefaults},
@@ -338,6 +356,17 @@ func parseDirective(text string, pos token.Position, diags *Diagnostics) *Direct
 	for _, f := range fields(text, rest) {
 		name, value, hasValue := strings.Cut(f.text, "=")
 		valueOff := f.off + len(name) + 1
+		if strings.HasPrefix(value, `"`) {
+			inner, ok := unquote(value)
+			if !ok {
+				diags.Add(at(valueOff), `a quoted value ends at the next double quote and has no escapes: name="value"`,
+					"unterminated or malformed quoted value for option %q", name)
+				invalid[name] = true
+				continue
+			}
+			value = inner
+			valueOff++
+		}
 		o := lookupOption(name)
 		switch {
 		case o == nil:
@@ -365,7 +394,11 @@ func parseDirective(text string, pos token.Position, diags *Diagnostics) *Direct
 			invalid[name] = true
 		default:
 			if bad, off, ok := o.set(d, value); !ok {
-				diags.Add(at(valueOff+off), name+" must be "+o.valid, "invalid value %q for option %q", bad, name)
+				msg := fmt.Sprintf("invalid value %q for option %q", bad, name)
+				if o.explain != nil {
+					msg += ": " + o.explain(value)
+				}
+				diags.Add(at(valueOff+off), name+" must be "+o.valid, "%s", msg)
 				invalid[name] = true
 			}
 		}
@@ -433,13 +466,19 @@ type field struct {
 }
 
 // fields splits text[from:] like strings.Fields but keeps each word's offset,
-// which diagnostics need for their column.
+// which diagnostics need for their column. A double-quoted part of a word
+// keeps its spaces (schedule="0 9 * * *"): it ends at the next double quote,
+// with no escapes, since no option's value needs a double quote.
 func fields(text string, from int) []field {
 	var out []field
 	start := -1
+	quoted := false
 	for i, r := range text[from:] {
 		i += from
-		switch space := unicode.IsSpace(r); {
+		if r == '"' {
+			quoted = !quoted
+		}
+		switch space := unicode.IsSpace(r) && !quoted; {
 		case space && start >= 0:
 			out = append(out, field{text[start:i], start})
 			start = -1
@@ -451,6 +490,15 @@ func fields(text string, from int) []field {
 		out = append(out, field{text[start:], start})
 	}
 	return out
+}
+
+// unquote strips the double quotes around a value: "…" with no other
+// double quote inside.
+func unquote(v string) (string, bool) {
+	if len(v) < 2 || v[len(v)-1] != '"' || strings.Contains(v[1:len(v)-1], `"`) {
+		return "", false
+	}
+	return v[1 : len(v)-1], true
 }
 
 // suggestOption returns the option closest to name, when a typo (edit distance at

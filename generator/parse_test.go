@@ -60,6 +60,19 @@ var parseDirectiveTests = []struct {
 	{text: "//bifrost:workflow retain=36h", want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Retain: 36 * time.Hour}}},
 	{text: "//bifrost:workflow endpoint tags=billing,Webhooks,billing",
 		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Tags: []string{"billing", "Webhooks"}}}},
+	// Quoted values keep their spaces; any option may be quoted.
+	{text: `//bifrost:workflow schedule="0 9 * * 1-5" endpoint`,
+		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"POST"}, Schedule: "0 9 * * 1-5"}}},
+	{text: `//bifrost:workflow schedule="@every 10m"`, want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Schedule: "@every 10m"}}},
+	{text: `//bifrost:workflow schedule=@hourly name="tick"`, want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Schedule: "@hourly", Name: "tick"}}},
+	{text: `//bifrost:workflow schedule="CRON_TZ=Europe/Paris 0 9 * * *"`,
+		want: &Directive{Spec: workflow.Spec{Methods: []string{"POST"}, Schedule: "CRON_TZ=Europe/Paris 0 9 * * *"}}},
+	{text: `//bifrost:workflow schedule="0 9 * * *`, diags: []string{`w.go:7:29: unterminated or malformed quoted value for option "schedule"`}},
+	{text: `//bifrost:workflow schedule="0 9 "* * *"`, diags: []string{`w.go:7:29: unterminated or malformed quoted value for option "schedule"`,
+		`w.go:7:37: unknown option "*"`, `w.go:7:39: unknown option "*\""`}},
+	{text: `//bifrost:workflow schedule="0 9 * *" public`, diags: []string{
+		`w.go:7:30: invalid value "0 9 * *" for option "schedule": expected 5 fields (minute hour day-of-month month day-of-week), found 4`,
+		`w.go:7:39: option "public" requires "endpoint"`}},
 	{text: "//bifrost:workflow\tendpoint   methods=GET\t \tpublic  ",
 		want: &Directive{Spec: workflow.Spec{Endpoint: true, Methods: []string{"GET"}, Public: true}}},
 
@@ -195,8 +208,8 @@ func TestParseDirective(t *testing.T) {
 			// Every option written on the line, at its own column.
 			wantPos := map[string]token.Position{}
 			for i, f := range strings.FieldsFunc(tt.text, unicode.IsSpace) {
-				if i == 0 {
-					continue
+				if i == 0 || !strings.Contains(f, "=") && strings.Count(tt.text[:strings.Index(tt.text, f)], `"`)%2 == 1 {
+					continue // the directive's verb, or a word inside a quoted value
 				}
 				off := strings.Index(tt.text, f)
 				name, _, _ := strings.Cut(f, "=")
@@ -218,7 +231,7 @@ func TestParseDirectiveHints(t *testing.T) {
 	tests := []struct{ text, hint string }{
 		{"//bifrost:workflw", "the directive is //bifrost:workflow followed by options, e.g. //bifrost:workflow endpoint methods=POST"},
 		{"//bifrost:workflow endpont", "valid options: endpoint methods=GET,POST public disable_global_key mode=sync|async name=NAME " +
-			"timeout=DURATION retries=N required=a,b verify=KIND secret=CONFIG_KEY signature_header=HEADER rate=N/s|N/m|N/h retain=DURATION default=name:value,… tags=a,b"},
+			"timeout=DURATION retries=N required=a,b verify=KIND secret=CONFIG_KEY signature_header=HEADER rate=N/s|N/m|N/h retain=DURATION schedule=\"CRON\" default=name:value,… tags=a,b"},
 		{"//bifrost:workflow endpoint methods=GET methods=POST", "methods was already given at column 29; list several values in one option: methods=GET,POST"},
 		{"//bifrost:workflow name=a name=b", "name was already given at column 20"},
 		{"//bifrost:workflow endpoint methods=FETCH", "methods must be a comma-separated list of GET, POST, PUT, PATCH, DELETE (any case)"},

@@ -250,6 +250,7 @@ func operation(spec *workflow.Spec, method string, several bool, gen *Operation)
 		OperationID: spec.Name,
 		Deprecated:  spec.Deprecated,
 		Security:    []SecurityRequirement{},
+		Schedule:    spec.Schedule,
 	}
 	if several {
 		op.OperationID += "_" + strings.ToLower(method)

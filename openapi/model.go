@@ -101,6 +101,8 @@ type Operation struct {
 	Parameters  []*Parameter          `json:"parameters,omitempty"`
 	RequestBody *RequestBody          `json:"requestBody,omitempty"`
 	Responses   map[string]*Response  `json:"responses,omitempty"` // by status code or "default"
+	// Schedule is the workflow's schedule= option, when it also runs on one.
+	Schedule string `json:"x-bifrost-schedule,omitempty"`
 }
 
 // Parameter is a query, header or path parameter, or a reference to one.

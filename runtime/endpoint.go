@@ -391,7 +391,7 @@ func (s *Server) execute(x *exchange, args bind.Args) (bind.Result, *bifrost.Err
 		ctx, cancel = context.WithTimeout(ctx, wf.Timeout)
 		defer cancel()
 	}
-	x.exec.ID, x.exec.Workflow, x.exec.Base = x.id, wf.Name, s.log
+	x.exec.ID, x.exec.Workflow, x.exec.Base, x.exec.Client = x.id, wf.Name, s.log, s
 	if s.engine != nil {
 		x.capture.Limit = s.storeLimit
 		x.exec.Capture = &x.capture

@@ -39,6 +39,7 @@ type engine struct {
 	metrics *metrics // nil in the cancel command's engine
 	tracing *tracing // nil without tracing
 
+	client   Client   // the Server, for ClientFrom in the executions it runs
 	workerID string   // this process's worker and River client id ("" without workers)
 	cluster  *cluster // the listener, heartbeat and reaper (cluster.go)
 }
@@ -82,6 +83,11 @@ func newEngine(ctx context.Context, st store.Store, workflows []*Workflow, worke
 	}
 	ws := river.NewWorkers()
 	river.AddWorker(ws, &executionWorker{en: en})
+	river.AddWorker(ws, &tickWorker{en: en})
+	periodic, err := periodicJobs(workflows)
+	if err != nil {
+		return nil, err
+	}
 	cfg := &river.Config{
 		Logger:  quietLogger(log),
 		Workers: ws,
@@ -98,6 +104,7 @@ func newEngine(ctx context.Context, st store.Store, workflows []*Workflow, worke
 		FetchCooldown:               10 * time.Millisecond,
 		FetchPollInterval:           200 * time.Millisecond,
 		JobTimeout:                  -1, // each workflow's own timeout applies
+		PeriodicJobs:                periodic,
 	}
 	if workers > 0 {
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}}
@@ -273,13 +280,9 @@ func (executionArgs) Kind() string { return "bifrost_execution" }
 func (en *engine) enqueue(ctx context.Context, tx *sql.Tx, fresh []*store.Execution) ([]int64, error) {
 	params := make([]river.InsertManyParams, len(fresh))
 	for i, e := range fresh {
-		attempts := 1
-		if wf := en.workflows[e.Workflow]; wf != nil {
-			attempts += wf.Retries
-		}
 		params[i] = river.InsertManyParams{
 			Args:       executionArgs{ExecutionID: e.ID, Workflow: e.Workflow},
-			InsertOpts: &river.InsertOpts{MaxAttempts: attempts},
+			InsertOpts: &river.InsertOpts{MaxAttempts: en.attempts(e.Workflow)},
 		}
 	}
 	res, err := en.queue.InsertManyTx(ctx, tx, params)
@@ -291,6 +294,15 @@ func (en *engine) enqueue(ctx context.Context, tx *sql.Tx, fresh []*store.Execut
 		ids[i] = r.Job.ID
 	}
 	return ids, nil
+}
+
+// attempts is how many times the queue runs an execution of the workflow:
+// once, and once more per retry.
+func (en *engine) attempts(workflow string) int {
+	if wf := en.workflows[workflow]; wf != nil {
+		return 1 + wf.Retries
+	}
+	return 1
 }
 
 // cancel ends a pending execution or stops a running one, here or in

@@ -147,12 +147,12 @@ func TestWorkflowsCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME METHODS MODE ACCESS VERIFY RATE TIMEOUT ENDPOINT FUNC" {
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAME METHODS MODE ACCESS VERIFY RATE TIMEOUT SCHEDULE NEXT RUN ENDPOINT FUNC" {
 		t.Errorf("header %q", lines[0])
 	}
 	want := map[string]string{
-		"hello":      "hello GET,POST sync public - - 1m0s /api/endpoints/hello example.com/app.Hello",
-		"background": "background - sync - - - 0s - Background",
+		"hello":      "hello GET,POST sync public - - 1m0s - - /api/endpoints/hello example.com/app.Hello",
+		"background": "background - sync - - - 0s - - - Background",
 	}
 	found := 0
 	for _, line := range lines[1:] {

@@ -268,6 +268,7 @@ func (s *Server) connect(opts Options) error {
 	en.config = cs
 	en.metrics = s.metrics
 	en.tracing = s.tracing
+	en.client = s
 	s.engine = en
 	if s.dashboard, err = s.newDashboard(opts.Store, cfg.SessionSecret); err != nil {
 		a.Close()

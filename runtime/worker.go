@@ -56,7 +56,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	runCtx, stop := en.runContext(ctx, id, wf)
 	defer stop()
 	capture := &execctx.Capture{}
-	exec := &execctx.Execution{ID: id, Workflow: wf.Name, Base: en.log, Capture: capture, Trace: span.trace()}
+	exec := &execctx.Execution{ID: id, Workflow: wf.Name, Base: en.log, Capture: capture, Trace: span.trace(), Client: en.client}
 	if en.config != nil {
 		exec.Config = en.config
 	}

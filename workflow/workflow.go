@@ -69,6 +69,11 @@ type Spec struct {
 	Tags             []string // endpoints only: the OpenAPI tags
 	Body             BodyUse
 	Retain           time.Duration // how long executions are kept; 0: the server's default
+	// Schedule is the schedule= option: a five-field cron expression or a
+	// descriptor (@every 10m, @hourly...), optionally after CRON_TZ=Zone;
+	// "" when the workflow runs on no schedule. Each tick runs it once as
+	// an async execution with trigger "schedule".
+	Schedule string
 
 	// OpenAPI is the OpenAPI fragment of the workflow's package, as the
 	// generator wrote it beside the generated code (bifrost_gen.openapi.json):

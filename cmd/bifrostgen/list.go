@@ -6,10 +6,12 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bifrost-go/bifrost/generator"
+	"github.com/bifrost-go/bifrost/internal/schedule"
 )
 
 func listCommand(f *flags) *cobra.Command {
@@ -53,6 +55,8 @@ type listed struct {
 	Verify           string   `json:"verify,omitempty"` // scheme and secret key
 	Rate             string   `json:"rate,omitempty"`   // N/s, N/m or N/h
 	Tags             []string `json:"tags,omitempty"`
+	Schedule         string   `json:"schedule,omitempty"`
+	NextRun          string   `json:"next_run,omitempty"` // RFC 3339, UTC
 }
 
 func listing(out *generator.Output) []listed {
@@ -68,6 +72,11 @@ func listing(out *generator.Output) []listed {
 			if v := wf.Verify; v != nil {
 				row.Verify = v.Kind + " secret=" + v.Secret
 			}
+			if wf.Schedule != "" {
+				// The generator parsed it already: a bad one is a diagnostic.
+				s, _ := schedule.Parse(wf.Schedule)
+				row.Schedule, row.NextRun = wf.Schedule, s.Next(time.Now()).Format(time.RFC3339)
+			}
 			if r := wf.Rate; r != nil {
 				row.Rate = fmt.Sprintf("%d/%s", r.N, map[string]string{"1s": "s", "1m0s": "m", "1h0m0s": "h"}[r.Per.String()])
 			}
@@ -79,7 +88,7 @@ func listing(out *generator.Output) []listed {
 
 func printListing(w io.Writer, rows []listed) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tMETHODS\tMODE\tACCESS\tVERIFY\tRATE\tFUNC\tPOSITION")
+	fmt.Fprintln(tw, "NAME\tMETHODS\tMODE\tACCESS\tVERIFY\tRATE\tSCHEDULE\tNEXT RUN\tFUNC\tPOSITION")
 	for _, r := range rows {
 		methods, access := "-", "-"
 		if r.Endpoint {
@@ -93,8 +102,8 @@ func printListing(w io.Writer, rows []listed) error {
 				access = "key"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, methods, r.Mode, access,
-			dash(r.Verify), dash(r.Rate), r.Func, r.Position)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, methods, r.Mode, access,
+			dash(r.Verify), dash(r.Rate), dash(r.Schedule), dash(r.NextRun), r.Func, r.Position)
 	}
 	return tw.Flush()
 }

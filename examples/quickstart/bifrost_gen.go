@@ -199,6 +199,48 @@ func Workflows() []*runtime.Workflow {
 		},
 	}, {
 		Spec: workflow.Spec{
+			Name:    "hand_off",
+			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:    "HandOff",
+			Summary: "HandOff answers a webhook at once and hands the heavy work to " +
+				"LongRunningTask: a typed call in Go (the generated " +
+				"StartLongRunningTask), not an HTTP request to itself.",
+			Description: "The delivery's id makes a redelivery start\nnothing new.",
+			Endpoint:    true,
+			Methods:     []string{"POST"},
+			Mode:        workflow.Sync,
+			Timeout:     1 * time.Minute,
+			Tags:        []string{"quickstart"},
+			Body:        workflow.BodyDecoded,
+			OpenAPI:     openapiFragment,
+		},
+		Decode: decodeHandOff,
+		NewArgs: func() bind.Args {
+			return new(handOffArgs)
+		},
+	}, {
+		Spec: workflow.Spec{
+			Name:    "weekday_report",
+			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
+			Func:    "WeekdayReport",
+			Summary: "WeekdayReport runs at 09:00 UTC on weekdays, once across every replica, " +
+				"and on demand through its endpoint.",
+			Description: "A tick is an execution like any\nother, with trigger \"schedule\".",
+			Endpoint:    true,
+			Methods:     []string{"POST"},
+			Mode:        workflow.Async,
+			Timeout:     15 * time.Minute,
+			Tags:        []string{"quickstart"},
+			Body:        workflow.BodyIgnored,
+			Schedule:    "0 9 * * 1-5",
+			OpenAPI:     openapiFragment,
+		},
+		Decode: decodeWeekdayReport,
+		NewArgs: func() bind.Args {
+			return new(weekdayReportArgs)
+		},
+	}, {
+		Spec: workflow.Spec{
 			Name:    "slack_command",
 			Package: "github.com/bifrost-go/bifrost/examples/quickstart",
 			Func:    "SlackCommand",
@@ -507,6 +549,90 @@ func (args *longRunningTaskArgs) Invoke(ctx context.Context) (bind.Result, error
 		return bind.Result{}, err
 	}
 	return bind.JSON(http.StatusOK, result), nil
+}
+
+// StartLongRunningTask enqueues LongRunningTask to run on a worker and
+// returns the execution's id; its input is checked as an HTTP call's
+// would be. Pass the *runtime.Server, or runtime.ClientFrom(ctx) inside a
+// workflow; options add an idempotency key (runtime.WithIdempotencyKey), a
+// delay (runtime.WithDelay) or the caller's transaction (runtime.WithTx).
+func StartLongRunningTask(ctx context.Context, c runtime.Client, data map[string]any, opts ...runtime.StartOption) (string, error) {
+	if c == nil {
+		return "", runtime.ErrNoClient
+	}
+	args := &longRunningTaskArgs{Data: data}
+	return c.Enqueue(ctx, "long_running_task", args, opts...)
+}
+
+// handOffArgs holds the decoded inputs of HandOff.
+type handOffArgs struct {
+	Data   map[string]any  `json:"data,omitempty"`
+	Header bifrost.Headers `json:"header,omitempty"`
+}
+
+// decodeHandOff reads the inputs of HandOff from a request.
+func decodeHandOff(in *bind.Input) (bind.Args, error) {
+	var args handOffArgs
+	var errs bind.FieldErrors
+	switch in.Kind {
+	case bind.JSONBody:
+		if ok, valueErr := bind.UnmarshalBody(in, &errs, &args.Data); ok {
+			body := bind.Path{Key: "body"}
+			bind.CheckKind(&errs, in.Body(), jsonscan.Object, &body)
+			bind.TypeError(&errs, valueErr)
+		}
+	case bind.FormBody:
+		args.Data = in.FormMap()
+	}
+	args.Header = in.Request.Header
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return &args, nil
+}
+
+// Invoke calls HandOff with the decoded inputs.
+func (args *handOffArgs) Invoke(ctx context.Context) (bind.Result, error) {
+	result, err := HandOff(ctx, args.Data, args.Header)
+	if err != nil {
+		return bind.Result{}, err
+	}
+	return bind.JSON(http.StatusOK, result), nil
+}
+
+// weekdayReportArgs holds the decoded inputs of WeekdayReport.
+type weekdayReportArgs struct{}
+
+// decodeWeekdayReport reads the inputs of WeekdayReport from a request.
+func decodeWeekdayReport(in *bind.Input) (bind.Args, error) {
+	var args weekdayReportArgs
+	var errs bind.FieldErrors
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return &args, nil
+}
+
+// Invoke calls WeekdayReport with the decoded inputs.
+func (args *weekdayReportArgs) Invoke(ctx context.Context) (bind.Result, error) {
+	result, err := WeekdayReport(ctx)
+	if err != nil {
+		return bind.Result{}, err
+	}
+	return bind.JSON(http.StatusOK, result), nil
+}
+
+// StartWeekdayReport enqueues WeekdayReport to run on a worker and
+// returns the execution's id; its input is checked as an HTTP call's
+// would be. Pass the *runtime.Server, or runtime.ClientFrom(ctx) inside a
+// workflow; options add an idempotency key (runtime.WithIdempotencyKey), a
+// delay (runtime.WithDelay) or the caller's transaction (runtime.WithTx).
+func StartWeekdayReport(ctx context.Context, c runtime.Client, opts ...runtime.StartOption) (string, error) {
+	if c == nil {
+		return "", runtime.ErrNoClient
+	}
+	args := &weekdayReportArgs{}
+	return c.Enqueue(ctx, "weekday_report", args, opts...)
 }
 
 // slackCommandArgs holds the decoded inputs of SlackCommand.

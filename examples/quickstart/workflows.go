@@ -15,6 +15,7 @@ import (
 
 	"github.com/bifrost-go/bifrost"
 	"github.com/bifrost-go/bifrost/config"
+	"github.com/bifrost-go/bifrost/runtime"
 )
 
 // HandleWebhook handles an incoming webhook.
@@ -124,6 +125,34 @@ func LongRunningTask(ctx context.Context, data map[string]any) (map[string]any, 
 		return nil, err
 	}
 	return map[string]any{"done": true, "keys": keys}, nil
+}
+
+// HandOff answers a webhook at once and hands the heavy work to
+// LongRunningTask: a typed call in Go (the generated StartLongRunningTask),
+// not an HTTP request to itself. The delivery's id makes a redelivery start
+// nothing new.
+//
+//bifrost:workflow endpoint methods=POST
+func HandOff(ctx context.Context, data map[string]any, h bifrost.Headers) (map[string]any, error) {
+	var opts []runtime.StartOption
+	if delivery := h.Get("X-Delivery-Id"); delivery != "" {
+		opts = append(opts, runtime.WithIdempotencyKey(delivery))
+	}
+	id, err := StartLongRunningTask(ctx, runtime.ClientFrom(ctx), data, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"execution_id": id, "status_url": "/api/executions/" + id}, nil
+}
+
+// WeekdayReport runs at 09:00 UTC on weekdays, once across every replica,
+// and on demand through its endpoint. A tick is an execution like any
+// other, with trigger "schedule".
+//
+//bifrost:workflow endpoint mode=async schedule="0 9 * * 1-5"
+func WeekdayReport(ctx context.Context) (map[string]any, error) {
+	bifrost.Logger(ctx).Info("report")
+	return map[string]any{"sent": true}, nil
 }
 
 // SlashCommand is a Slack slash command: Slack posts a form body.

@@ -35,6 +35,9 @@ type Execution struct {
 	// the first step: a sync run's, recorded with it. A run that takes no
 	// step allocates nothing for them.
 	KeepSteps bool
+	// Client is the runtime's server running the execution, which
+	// runtime.ClientFrom hands to the generated Start functions.
+	Client any
 
 	secretsMu sync.Mutex
 	secrets   []string

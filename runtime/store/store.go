@@ -166,6 +166,12 @@ type Executions interface {
 	// match one created within IdempotencyWindow is not recorded: that one
 	// is returned in its place.
 	Accept(ctx context.Context, execs []*Execution, enqueue EnqueueFunc) ([]Accepted, error)
+	// AcceptTx is Accept within the caller's transaction tx, which must be
+	// open on the store's own database (the same SQLite file, the same
+	// PostgreSQL database): the executions and their jobs commit or roll
+	// back with the caller's own writes. The caller commits; until then no
+	// worker sees them.
+	AcceptTx(ctx context.Context, tx *sql.Tx, execs []*Execution, enqueue EnqueueFunc) ([]Accepted, error)
 	// Record inserts finished sync executions.
 	Record(ctx context.Context, execs []*Execution) error
 	// Start marks an async execution running in the given attempt and returns

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bifrost-go/bifrost/internal/schedule"
 	"github.com/bifrost-go/bifrost/openapi"
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -39,7 +40,8 @@ func workflowsCommand(app App) *cobra.Command {
 func workflowListing(specs []*workflow.Spec) *listing {
 	sorted := slices.Clone(specs)
 	slices.SortFunc(sorted, func(a, b *workflow.Spec) int { return strings.Compare(a.Name, b.Name) })
-	l := &listing{header: []string{"NAME", "METHODS", "MODE", "ACCESS", "VERIFY", "RATE", "TIMEOUT", "ENDPOINT", "FUNC"}}
+	l := &listing{header: []string{"NAME", "METHODS", "MODE", "ACCESS", "VERIFY", "RATE", "TIMEOUT", "SCHEDULE", "NEXT RUN", "ENDPOINT", "FUNC"}}
+	now := time.Now()
 	for _, wf := range sorted {
 		methods, endpoint, access := "-", "-", "-"
 		if wf.Endpoint {
@@ -63,10 +65,12 @@ func workflowListing(specs []*workflow.Spec) *listing {
 			fn = wf.Package + "." + wf.Func
 		}
 		mode := cmp.Or(wf.Mode, workflow.Sync)
+		sched, next := cmp.Or(wf.Schedule, "-"), nextRun(wf.Schedule, now)
 		item := map[string]any{"name": wf.Name, "endpoint": wf.Endpoint, "methods": wf.Methods, "public": wf.Public,
 			"disable_global_key": wf.DisableGlobalKey, "mode": mode, "timeout": wf.Timeout.String(), "retries": wf.Retries,
-			"verify": nilIfDash(verify), "rate": nilIfDash(rate), "tags": wf.Tags, "func": fn}
-		l.add(item, wf.Name, methods, string(mode), access, verify, rate, wf.Timeout.String(), endpoint, fn)
+			"verify": nilIfDash(verify), "rate": nilIfDash(rate), "tags": wf.Tags, "func": fn,
+			"schedule": nilIfDash(sched), "next_run": nilIfDash(next)}
+		l.add(item, wf.Name, methods, string(mode), access, verify, rate, wf.Timeout.String(), sched, next, endpoint, fn)
 	}
 	return l
 }
@@ -99,6 +103,19 @@ func openAPICommand(app App) *cobra.Command {
 	cmd.Flags().StringVar(&version, "openapi-version", "3.1", "3.1 or 3.0")
 	cmd.Flags().StringVar(&format, "format", "json", "json or yaml")
 	return cmd
+}
+
+// nextRun is when schedule next fires after now, in UTC, or "-" without
+// one (or with one the runtime refuses at start).
+func nextRun(expr string, now time.Time) string {
+	if expr == "" {
+		return "-"
+	}
+	s, err := schedule.Parse(expr)
+	if err != nil {
+		return "-"
+	}
+	return s.Next(now).Format(time.RFC3339)
 }
 
 func nilIfDash(s string) any {

@@ -50,6 +50,15 @@ func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue st
 	return out, nil
 }
 
+// AcceptTx implements store.Store: Accept in the caller's transaction, the
+// idempotency keys locked until it ends.
+func (s *Store) AcceptTx(ctx context.Context, tx *sql.Tx, execs []*store.Execution, enqueue store.EnqueueFunc) ([]store.Accepted, error) {
+	if err := lockIdempotencyKeys(ctx, tx, execs); err != nil {
+		return nil, err
+	}
+	return sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, insertMany)
+}
+
 // Start implements store.Store, grouped with concurrent starts (batch.go).
 func (s *Store) Start(ctx context.Context, id string, attempt int, at time.Time) (*store.Execution, error) {
 	e, err := s.writes.start.do(ctx, startCall{id: id, attempt: attempt, at: sqlrow.Micros(at)})

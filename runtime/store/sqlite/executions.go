@@ -26,6 +26,13 @@ func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue st
 	return out, nil
 }
 
+// AcceptTx implements store.Store: Accept in the caller's transaction. It
+// does not pass the store's gate: the caller's transaction may already hold
+// SQLite's write lock, and the gate's writers wait for it in busy_timeout.
+func (s *Store) AcceptTx(ctx context.Context, tx *sql.Tx, execs []*store.Execution, enqueue store.EnqueueFunc) ([]store.Accepted, error) {
+	return sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, s.insertEach)
+}
+
 // insertEach inserts accepted executions one statement each.
 func (s *Store) insertEach(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error {
 	for _, e := range execs {

@@ -27,6 +27,7 @@ func testAccept(t *testing.T, newH func(*testing.T) *harness) {
 		test{"same_key_twice_in_one_batch_is_one_execution", acceptSameKeyTwiceInOneBatchIsOneExecution},
 		test{"key_older_than_the_window_starts_a_new_execution", acceptKeyOlderThanTheWindowStartsANewExecution},
 		test{"executions_without_a_key_are_never_duplicates", acceptExecutionsWithoutAKeyAreNeverDuplicates},
+		test{"in_the_callers_transaction", acceptInTheCallersTransaction},
 	)
 	runCases(t, newH, "same_key_with_another_credential_or_workflow_is_new", []otherCaller{
 		{"another_credential", "orders", "key_2"},
@@ -665,4 +666,58 @@ func listPage(t *testing.T, h *harness, f store.Filter) ([]*store.Execution, str
 		t.Fatalf("List(%+v): %v", f, err)
 	}
 	return page, next
+}
+
+// acceptInTheCallersTransaction: AcceptTx writes in the caller's
+// transaction, with the caller's own rows: nothing is seen before the
+// commit, nothing is left after a rollback, a key is honoured as by Accept.
+func acceptInTheCallersTransaction(t *testing.T, h *harness) {
+	if _, err := h.db.ExecContext(h.ctx, `CREATE TABLE storetest_orders (id TEXT PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	inTx := func(commit bool, order string, e *store.Execution) store.Accepted {
+		t.Helper()
+		tx, err := h.db.BeginTx(h.ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		// A literal, not a placeholder: the suite runs on every SQL dialect.
+		if _, err := tx.ExecContext(h.ctx, `INSERT INTO storetest_orders (id) VALUES ('`+order+`')`); err != nil {
+			t.Fatal(err)
+		}
+		out, err := h.s.AcceptTx(h.ctx, tx, []*store.Execution{e}, h.enqueue)
+		if err != nil {
+			t.Fatalf("AcceptTx: %v", err)
+		}
+		if commit {
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out[0]
+	}
+	rolledBack := async("orders", "", "k-1")
+	inTx(false, "o-1", rolledBack)
+	_, err := h.s.Get(h.ctx, rolledBack.ID)
+	wantNotFound(t, "Get after a rolled back AcceptTx", err)
+	if jobs := h.jobs(); len(jobs) != 0 {
+		t.Errorf("jobs committed despite the rollback: %v", jobs)
+	}
+
+	committed := async("orders", "", "k-1")
+	if out := inTx(true, "o-2", committed); out.Duplicate {
+		t.Fatalf("AcceptTx of a key whose first accept rolled back is a duplicate of %s", out.Execution.ID)
+	}
+	if got := h.get(committed.ID); got.JobID == 0 || got.JobID != h.jobs()[committed.ID] {
+		t.Errorf("JobID = %d, want the job enqueued in the transaction %d", got.JobID, h.jobs()[committed.ID])
+	}
+	var orders int
+	if err := h.db.QueryRowContext(h.ctx, `SELECT COUNT(*) FROM storetest_orders`).Scan(&orders); err != nil || orders != 1 {
+		t.Errorf("the caller's rows: %d (%v), want the committed one", orders, err)
+	}
+	again := async("orders", "", "k-1")
+	if out := inTx(true, "o-3", again); !out.Duplicate || out.Execution.ID != committed.ID {
+		t.Errorf("AcceptTx of a used key = %s duplicate=%v, want %s", out.Execution.ID, out.Duplicate, committed.ID)
+	}
 }
