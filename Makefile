@@ -3,7 +3,7 @@ GO ?= go
 FUZZTIME ?= 10s
 BENCHCOUNT ?= 6
 
-.PHONY: demo test test-short fuzz check generate bench docs-viewer screenshots
+.PHONY: demo test test-short fuzz check generate bench bench-micro docs-viewer screenshots
 
 ## demo: build the quickstart example and serve it on 127.0.0.1:8080 (PORT=9090, or
 ## ADDR=0.0.0.0:8080), printing curl lines to try with an API key kept in bin/demo.key
@@ -59,7 +59,16 @@ check:
 generate:
 	$(GO) generate ./...
 
-## bench: the benchmarks, BENCHCOUNT runs each, summarised by benchstat
+## bench: every comparison of docs/performance.md, each in one run, as benchstat
+## tables (bench/run.sh; about 10 minutes): the endpoint against plain echo, huma and
+## fuego in process and over loopback, sync recording, async beside River alone
+## (PostgreSQL too when BIFROST_TEST_POSTGRES_URL is set), the generator against go vet
+## and swag on 1,000 workflows, the binary size. BENCHCOUNT=6 runs of the fast parts,
+## SLOWCOUNT=3 of the slow ones; BENCH="endpoint async" picks sections.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./examples/bench ./runtime/... | tee bench.out
+	BENCHCOUNT=$(BENCHCOUNT) ./bench/run.sh $(BENCH)
+
+## bench-micro: the runtime's and examples/bench's own micro-benchmarks
+bench-micro:
+	$(GO) test -run '^$$' -bench 'CreateItem|Endpoint|HandWritten' -benchmem -count $(BENCHCOUNT) ./examples/bench ./runtime | tee bench.out
 	$(GO) tool benchstat bench.out

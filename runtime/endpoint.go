@@ -41,6 +41,7 @@ type exchange struct {
 	traced   bool // the request's context holds its span (tracing.go)
 	exec     execctx.Execution
 	execCtx  execctx.Context
+	timeout  deadlineCtx
 	capture  execctx.Capture
 	in       bind.Input
 
@@ -387,9 +388,9 @@ func (s *Server) execute(x *exchange, args bind.Args) (bind.Result, *bifrost.Err
 	wf := x.ep.wf
 	ctx := x.c.Request().Context()
 	if wf.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wf.Timeout)
-		defer cancel()
+		x.timeout.init(ctx, wf.Timeout)
+		ctx = &x.timeout
+		defer x.timeout.release()
 	}
 	x.exec.ID, x.exec.Workflow, x.exec.Base, x.exec.Client = x.id, wf.Name, s.log, s
 	if s.engine != nil {
