@@ -37,7 +37,7 @@ func TestHandOff(t *testing.T) {
 		Input, Result                   json.RawMessage
 	}
 	if status := getJSON(t, req, &e); status != 200 || e.Workflow != "long_running_task" || e.Status != "succeeded" ||
-		e.Trigger != "enqueue" || e.Mode != "async" || string(e.Result) != `{"done":true}` || string(e.Input) != `{"data":{"items":3}}` {
+		e.Trigger != "enqueue" || e.Mode != "async" || string(e.Result) != `{"done":true,"keys":1}` || string(e.Input) != `{"data":{"items":3}}` {
 		t.Errorf("the started execution: %d %+v", status, e)
 	}
 	if again := call("d-1"); again != id {
