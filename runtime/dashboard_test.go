@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost/runtime/auth"
+	"github.com/bifrost-go/bifrost/runtime/store"
 )
 
 // The dashboard over real HTTP: sign-in, the session cookie, CSRF, what a
@@ -105,9 +106,18 @@ func TestDashboardSession(t *testing.T) {
 		t.Errorf("session cookie %+v", c)
 	}
 
+	started := time.Now().UTC()
+	step := &store.Step{ExecutionID: orig, Name: "charge_card", Attempt: 1, Status: store.Succeeded,
+		Result: []byte(`{"ok":true}`), StartedAt: started, EndedAt: started.Add(1500 * time.Millisecond)}
+	if err := s.store.SaveStep(context.Background(), step); err != nil {
+		t.Fatal(err)
+	}
 	resp, page = b.do("GET", "/ui/executions/"+orig, nil)
 	if resp.StatusCode != 200 || !strings.Contains(page, orig) || !strings.Contains(page, "dash") {
 		t.Fatalf("execution page: %d", resp.StatusCode)
+	}
+	if !strings.Contains(page, `id="steps"`) || !strings.Contains(page, "<code>charge_card</code>") || !strings.Contains(page, "1.5s") {
+		t.Errorf("the execution page shows no step timeline:\n%s", page)
 	}
 	for name, want := range map[string]string{
 		"Content-Security-Policy": "default-src 'self'", "X-Frame-Options": "DENY", "Cache-Control": "no-store",

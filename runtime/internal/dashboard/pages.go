@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bifrost-go/bifrost/internal/schedule"
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -118,7 +119,8 @@ type executionData struct {
 	TraceID    string
 	Request    string // the request member of the input, when the workflow takes it
 	Replays    []*store.Execution
-	Message    string // what an action said
+	Steps      []*store.Step // its durable steps, as a timeline
+	Message    string        // what an action said
 	CanReplay  bool
 	CanCancel  bool
 	DurationOf func(*store.Execution) string
@@ -153,6 +155,9 @@ func (d *Dashboard) showExecution(c echo.Context, v *visitor, e *store.Execution
 		d.cfg.Log.ErrorContext(c.Request().Context(), "dashboard: replays not read", "error", err.Error())
 	}
 	x.Replays = replays
+	if x.Steps, err = d.cfg.Store.Steps(c.Request().Context(), e.ID); err != nil {
+		d.cfg.Log.ErrorContext(c.Request().Context(), "dashboard: steps not read", "error", err.Error())
+	}
 	return d.render(c, status, "execution", "Execution "+e.ID, v, x)
 }
 
@@ -191,6 +196,7 @@ type workflowData struct {
 	Curl          string
 	ExecutionsURL string
 	Methods       string
+	NextRun       time.Time // when its schedule next fires; zero without one
 }
 
 func (d *Dashboard) workflow(c echo.Context, v *visitor) error {
@@ -205,6 +211,11 @@ func (d *Dashboard) workflow(c echo.Context, v *visitor) error {
 		Methods: joinOr(wf.Methods, "– (no endpoint)")}
 	if x.Mode == "" {
 		x.Mode = string(workflow.Sync)
+	}
+	if wf.Schedule != "" {
+		if sched, err := schedule.Parse(wf.Schedule); err == nil {
+			x.NextRun = sched.Next(now)
+		}
 	}
 	var err error
 	if x.Hour, err = d.cfg.Store.Stats(ctx, name, now.Add(-time.Hour)); err == nil {

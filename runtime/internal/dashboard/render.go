@@ -49,6 +49,12 @@ var funcs = template.FuncMap{
 	"ago":      ago,
 	"stamp":    stamp,
 	"duration": duration,
+	"took": func(start, end time.Time) string {
+		if start.IsZero() || end.IsZero() {
+			return "–"
+		}
+		return duration(end.Sub(start))
+	},
 	"pretty":   pretty,
 	"terminal": func(s store.Status) bool { return s.Terminal() },
 	"percent": func(n, of int) string {
