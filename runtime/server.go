@@ -133,6 +133,9 @@ type Server struct {
 	metricsOn  bool                 // GET /metrics on Register's echo app
 	tracing    *tracing             // nil without Options.TracerProvider
 	dashboard  *dashboard.Dashboard // /ui; nil without a store
+
+	shutdown    sync.Once // Shutdown's work runs once; later calls wait for it
+	shutdownErr error
 }
 
 // endpoint is an endpoint workflow with what its requests need precomputed.
@@ -300,13 +303,17 @@ func (s *Server) Start(ctx context.Context) error {
 // Shutdown stops accepting async executions, lets running ones finish until
 // ctx ends (then hands them back to the queue), and writes the records of
 // sync executions still queued. Call it after the HTTP server has drained.
+// A second call returns the first's answer.
 func (s *Server) Shutdown(ctx context.Context) error {
-	defer s.auth.Close()
-	if s.engine == nil {
-		return nil
-	}
-	s.retention.close()
-	return s.engine.stop(ctx)
+	s.shutdown.Do(func() {
+		defer s.auth.Close()
+		if s.engine == nil {
+			return
+		}
+		s.retention.close()
+		s.shutdownErr = s.engine.stop(ctx)
+	})
+	return s.shutdownErr
 }
 
 // validWorkflows returns the usable workflows and what is wrong with the

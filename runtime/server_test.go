@@ -821,3 +821,11 @@ func TestCORS(t *testing.T) {
 		t.Fatalf("another origin was granted: %v", a.header)
 	}
 }
+
+// TestShutdownTwice: a second Shutdown (a deferred one after an explicit
+// one, say) returns the first's answer instead of closing what is closed.
+func TestShutdownTwice(t *testing.T) {
+	srv := startServer(t, Options{Store: openStore(t, ""), Workers: 1, Retain: time.Hour})
+	drain(t, srv, 10*time.Second)
+	drain(t, srv, 10*time.Second)
+}
