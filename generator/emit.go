@@ -347,13 +347,11 @@ func (e *emitter) decodeScalar(wf *Workflow, p *Param) []jen.Code {
 	var out []jen.Code
 	switch {
 	case s.Pointer && p.Default != nil:
-		local := lowerFirst(p.Field)
-		out = append(out, jen.Var().Id(local).Add(e.typ(s.Elem)).Op("=").Add(defaultLit(p.Default, s)))
-		target = jen.Op("&").Id(local)
+		out = append(out, jen.Var().Id(pointee(p)).Add(e.typ(s.Elem)).Op("=").Add(defaultLit(p.Default, s)))
+		target = jen.Op("&").Id(pointee(p))
 	case s.Pointer:
-		local := lowerFirst(p.Field)
-		out = append(out, jen.Var().Id(local).Add(e.typ(s.Elem)))
-		target = jen.Op("&").Id(local)
+		out = append(out, jen.Var().Id(pointee(p)).Add(e.typ(s.Elem)))
+		target = jen.Op("&").Id(pointee(p))
 	case p.Default != nil: // a value sent replaces it
 		out = append(out, jen.Id("args").Dot(p.Field).Op("=").Add(defaultLit(p.Default, s)))
 	}
@@ -378,14 +376,31 @@ func (e *emitter) decodeScalar(wf *Workflow, p *Param) []jen.Code {
 	}
 	switch {
 	case s.Pointer && p.Default != nil:
-		out = append(out, jen.Id("args").Dot(p.Field).Op("=").Op("&").Id(lowerFirst(p.Field)))
+		out = append(out, jen.Id("args").Dot(p.Field).Op("=").Op("&").Id(pointee(p)))
 	case s.Pointer:
-		out = append(out, jen.If(jen.Id(found)).Block(jen.Id("args").Dot(p.Field).Op("=").Op("&").Id(lowerFirst(p.Field))))
+		out = append(out, jen.If(jen.Id(found)).Block(jen.Id("args").Dot(p.Field).Op("=").Op("&").Id(pointee(p))))
 	}
 	if p.Required {
 		out = append(out, jen.Qual(bindPath, "Require").Call(jen.Op("&").Id("errs"), jen.Id(found), jen.Lit("query."+p.Query)))
 	}
 	return out
+}
+
+// decoderNames are the names a decoder's body uses itself: its locals and
+// the packages generated files import.
+var decoderNames = map[string]bool{
+	"args": true, "errs": true, "in": true, "body": true, "ok": true, "err": true, "valueErr": true,
+	"bind": true, "jsonscan": true, "json": true, "time": true, "context": true, "runtime": true, "bifrost": true,
+}
+
+// pointee is the local a pointer scalar parameter's value is decoded into:
+// the parameter's own name, unless the decoder already uses it.
+func pointee(p *Param) string {
+	name := lowerFirst(p.Field)
+	if decoderNames[name] {
+		name += "Value"
+	}
+	return name
 }
 
 // parser is the runtime parser of a scalar's element type.
