@@ -385,22 +385,8 @@ func parseDirective(text string, pos token.Position, diags *Diagnostics) *Direct
 			continue
 		}
 		d.OptionPos[name] = at(f.off)
-		switch {
-		case !o.takesValue && hasValue:
-			diags.Add(at(valueOff-1), "write just "+name, "option %q takes no value", name)
+		if !setOption(d, o, name, value, hasValue, at(f.off), func(off int) token.Position { return at(valueOff + off) }, diags) {
 			invalid[name] = true
-		case o.takesValue && value == "":
-			diags.Add(at(f.off), "write "+o.usage+": "+o.valid, "option %q needs a value", name)
-			invalid[name] = true
-		default:
-			if bad, off, ok := o.set(d, value); !ok {
-				msg := fmt.Sprintf("invalid value %q for option %q", bad, name)
-				if o.explain != nil {
-					msg += ": " + o.explain(value)
-				}
-				diags.Add(at(valueOff+off), name+" must be "+o.valid, "%s", msg)
-				invalid[name] = true
-			}
 		}
 	}
 	checkCombinations(d, invalid, diags)
@@ -412,6 +398,30 @@ func parseDirective(text string, pos token.Position, diags *Diagnostics) *Direct
 		d.Methods = []string{"POST"}
 	}
 	return d
+}
+
+// setOption sets option o (written name=value at pos; valueAt is the
+// position of a byte of the value) on d, reporting a value it cannot take.
+// It reports whether the value was good.
+func setOption(d *Directive, o *option, name, value string, hasValue bool, pos token.Position,
+	valueAt func(off int) token.Position, diags *Diagnostics) bool {
+	switch {
+	case !o.takesValue && hasValue:
+		diags.Add(valueAt(-1), "write just "+name, "option %q takes no value", name)
+		return false
+	case o.takesValue && value == "":
+		diags.Add(pos, "write "+o.usage+": "+o.valid, "option %q needs a value", name)
+		return false
+	}
+	if bad, off, ok := o.set(d, value); !ok {
+		msg := fmt.Sprintf("invalid value %q for option %q", bad, name)
+		if o.explain != nil {
+			msg += ": " + o.explain(value)
+		}
+		diags.Add(valueAt(off), name+" must be "+o.valid, "%s", msg)
+		return false
+	}
+	return true
 }
 
 // checkCombinations reports the rules that involve more than one option, each at
