@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -230,16 +229,7 @@ func (s *Server) begin(x *exchange) *bifrost.Error {
 // written once, here, and never again, so the string stays immutable; it
 // keeps the exchange alive as long as it is referenced.
 func (x *exchange) idString(u [16]byte) string {
-	b := x.idBytes[:]
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:36], u[10:16])
+	encodeID(&x.idBytes, u)
 	return unsafe.String(&x.idBytes[0], len(x.idBytes))
 }
 

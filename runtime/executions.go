@@ -395,26 +395,8 @@ func checkQuery(c echo.Context) *bifrost.Error {
 }
 
 // validID reports whether id is written as the execution ids this server
-// makes (a UUID, 36 characters of hex and dashes): anything else is no
-// execution, and never reaches the store.
-func validID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
-		default:
-			return false
-		}
-	}
-	return true
-}
+// makes: anything else is no execution, and never reaches the store.
+func validID(id string) bool { return store.ValidID(id) }
 
 // printableASCII reports whether s is made of visible ASCII and spaces, as
 // the IETF draft's Idempotency-Key (a structured-field string) is.

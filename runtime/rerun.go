@@ -89,6 +89,12 @@ func replayableInput(raw json.RawMessage) error {
 // formatID writes a UUID as the 36 characters of an execution id.
 func formatID(u [16]byte) string {
 	var b [36]byte
+	encodeID(&b, u)
+	return string(b[:])
+}
+
+// encodeID writes u into b in the 8-4-4-4-12 form of an execution id.
+func encodeID(b *[36]byte, u [16]byte) {
 	hex.Encode(b[0:8], u[0:4])
 	b[8] = '-'
 	hex.Encode(b[9:13], u[4:6])
@@ -98,7 +104,6 @@ func formatID(u [16]byte) string {
 	hex.Encode(b[19:23], u[8:10])
 	b[23] = '-'
 	hex.Encode(b[24:36], u[10:16])
-	return string(b[:])
 }
 
 // replayExecution answers POST /api/executions/{id}/replay: 202 and the new

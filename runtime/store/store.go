@@ -53,6 +53,27 @@ const (
 	TriggerEnqueue  = "enqueue"  // a typed Start call from Go code
 )
 
+// ValidID reports whether id is written as an execution id: a UUID, 36
+// characters of hex and dashes. Anything else names no execution.
+func ValidID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Terminal reports whether an execution in status s is over.
 func (s Status) Terminal() bool {
 	switch s {

@@ -112,7 +112,7 @@ func (d *Dashboard) replay(c echo.Context, v *visitor) error {
 func (d *Dashboard) visibleExecution(c echo.Context, v *visitor) (e *store.Execution, answered bool, err error) {
 	id := c.Param("id")
 	err = store.ErrNotFound
-	if validID(id) {
+	if store.ValidID(id) {
 		e, err = d.cfg.Store.Get(c.Request().Context(), id)
 	}
 	switch {
@@ -123,24 +123,4 @@ func (d *Dashboard) visibleExecution(c echo.Context, v *visitor) (e *store.Execu
 	}
 	d.cfg.Log.ErrorContext(c.Request().Context(), "dashboard: store failed", "error", err.Error())
 	return nil, true, d.fail(c, v, http.StatusServiceUnavailable, "The store did not answer.")
-}
-
-// validID reports whether id is written as an execution id (a UUID).
-func validID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -59,7 +59,7 @@ func (d *Dashboard) list(c echo.Context, v *visitor) error {
 		return d.fail(c, v, http.StatusBadRequest, "Unknown status "+data.Status+".")
 	}
 	if cur := q.Get("cursor"); cur != "" {
-		if !validID(cur) {
+		if !store.ValidID(cur) {
 			return d.fail(c, v, http.StatusBadRequest, "That page link is not one this dashboard gave.")
 		}
 		f.Cursor = cur
