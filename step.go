@@ -53,7 +53,11 @@ func Step[T any](ctx context.Context, name string, fn func(ctx context.Context) 
 	if !j.Claim(name) {
 		return zero, fmt.Errorf("bifrost: step %q already ran in this execution: step names must be unique within an execution", name)
 	}
-	if raw, ok := j.Recorded(name); ok {
+	raw, ok, err := j.Recorded(ctx, name)
+	if err != nil {
+		return zero, fmt.Errorf("bifrost: step %q: the results of earlier attempts could not be read: %w", name, err)
+	}
+	if ok {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return zero, fmt.Errorf("bifrost: step %q: its recorded result does not decode into %T (did the step's type change?): %w", name, v, err)

@@ -82,6 +82,38 @@ func TestStepReturnsTheRecordedResult(t *testing.T) {
 	}
 }
 
+// The results of earlier attempts are read at the first step, once; when
+// they cannot be read, the step does not run (it may have succeeded).
+func TestStepLoadsEarlierResultsOnce(t *testing.T) {
+	loads := 0
+	j := &execctx.Journal{Attempt: 2, Load: func(context.Context) (map[string]json.RawMessage, error) {
+		loads++
+		return map[string]json.RawMessage{"charge": json.RawMessage(`{"charge":"ch_1","cents":1250}`)}, nil
+	}}
+	ctx := inExecution(j)
+	r, err := bifrost.Step(ctx, "charge", func(context.Context) (receipt, error) { return receipt{}, errors.New("ran again") })
+	if err != nil || r != (receipt{"ch_1", 1250}) {
+		t.Fatalf("Step = %+v, %v; want the recorded receipt", r, err)
+	}
+	if _, err := bifrost.Step(ctx, "email", func(context.Context) (int, error) { return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if loads != 1 {
+		t.Errorf("earlier results read %d times, want once", loads)
+	}
+
+	failing := &execctx.Journal{Attempt: 2, Load: func(context.Context) (map[string]json.RawMessage, error) {
+		return nil, errors.New("store unreachable")
+	}}
+	_, err = bifrost.Step(inExecution(failing), "charge", func(context.Context) (int, error) {
+		t.Error("a step ran without knowing whether it had succeeded before")
+		return 0, nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "could not be read: store unreachable") {
+		t.Errorf("Step = %v; want the read's error", err)
+	}
+}
+
 func TestStepResultThatIsNotJSONFails(t *testing.T) {
 	j := &execctx.Journal{Attempt: 1}
 	ch, err := bifrost.Step(inExecution(j), "chan", func(context.Context) (chan int, error) { return make(chan int), nil })

@@ -11,21 +11,23 @@ import (
 
 // journal is the durable steps (bifrost.Step) of the attempt of async
 // execution e that is about to run: the results of the steps earlier
-// attempts completed, read in one query, and a store write for each step
-// that ends in this one.
-func (en *engine) journal(ctx context.Context, e *store.Execution, exec *execctx.Execution) (*execctx.Journal, error) {
-	steps, err := en.store.Steps(ctx, e.ID)
-	if err != nil {
-		return nil, err
-	}
+// attempts completed, read in one query at the attempt's first step (most
+// workflows take none, and an execution would pay a read for nothing),
+// and a store write for each step that ends in this one.
+func (en *engine) journal(e *store.Execution, exec *execctx.Execution) *execctx.Journal {
 	j := &execctx.Journal{Attempt: e.Attempt}
-	for _, s := range steps {
-		if s.Status == store.Succeeded {
-			if j.Done == nil {
-				j.Done = make(map[string]json.RawMessage, len(steps))
-			}
-			j.Done[s.Name] = s.Result
+	j.Load = func(ctx context.Context) (map[string]json.RawMessage, error) {
+		steps, err := en.store.Steps(ctx, e.ID)
+		if err != nil {
+			return nil, err
 		}
+		done := make(map[string]json.RawMessage, len(steps))
+		for _, s := range steps {
+			if s.Status == store.Succeeded {
+				done[s.Name] = s.Result
+			}
+		}
+		return done, nil
 	}
 	j.Save = func(ctx context.Context, r execctx.StepRecord) error {
 		// Recorded even when the attempt's context just ended: the step's
@@ -34,7 +36,7 @@ func (en *engine) journal(ctx context.Context, e *store.Execution, exec *execctx
 		defer cancel()
 		return en.store.SaveStep(ctx, storeStep(e.ID, r, exec.Secrets()))
 	}
-	return j, nil
+	return j
 }
 
 // syncSteps are the steps of a sync execution, recorded with it.

@@ -60,9 +60,7 @@ func (w *executionWorker) Work(ctx context.Context, job *river.Job[executionArgs
 	if en.config != nil {
 		exec.Config = en.config
 	}
-	if exec.Steps, err = en.journal(ctx, e, exec); err != nil {
-		return err
-	}
+	exec.Steps = en.journal(e, exec)
 	res, runErr := invoke(execctx.With(runCtx, exec), args)
 	e.FinishedAt = time.Now()
 	e.Logs = capturedLogs(capture)

@@ -31,15 +31,18 @@ const (
 type Journal struct {
 	Attempt int
 	// Done holds the result of every step that succeeded in an earlier
-	// attempt, by name: read once when the attempt starts.
+	// attempt, by name; Load, when set, reads them instead, once, at the
+	// first step: a run that takes no step costs the store no read.
 	Done map[string]json.RawMessage
+	Load func(ctx context.Context) (map[string]json.RawMessage, error)
 	// Save stores a step as it ends (an async execution's store); nil keeps
 	// it in Steps only, to be recorded with the execution (a sync one).
 	Save func(ctx context.Context, s StepRecord) error
 
-	mu    sync.Mutex
-	seen  map[string]struct{}
-	steps []StepRecord
+	mu     sync.Mutex
+	seen   map[string]struct{}
+	steps  []StepRecord
+	loaded bool
 }
 
 // Claim reserves name for this attempt; false when a step of that name
@@ -57,10 +60,22 @@ func (j *Journal) Claim(name string) bool {
 	return true
 }
 
-// Recorded returns the result of step name from an earlier attempt.
-func (j *Journal) Recorded(name string) (json.RawMessage, bool) {
+// Recorded returns the result of step name from an earlier attempt. An
+// error means the earlier results could not be read: the step must not run
+// (it may have succeeded before), and the attempt fails.
+func (j *Journal) Recorded(ctx context.Context, name string) (json.RawMessage, bool, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.Load != nil && !j.loaded {
+		// Under the lock: concurrent first steps read the store once.
+		done, err := j.Load(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		j.Done, j.loaded = done, true
+	}
 	raw, ok := j.Done[name]
-	return raw, ok
+	return raw, ok, nil
 }
 
 // End keeps the record of a step that ended and saves it.
