@@ -13,7 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+	msqlite "modernc.org/sqlite"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/runtime/store/internal/sqlrow"
@@ -70,10 +70,12 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 		sync = "FULL"
 	}
 	dsn := "file:" + abs + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	connector, err := msqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
+	// Statements stay prepared on each connection (stmtcache.go).
+	db := sql.OpenDB(cachingConnector{Connector: connector, size: stmtCacheSize})
 	// One writer at a time is all SQLite has; a few connections let reads
 	// (polls, GETs) go on beside it.
 	db.SetMaxOpenConns(8)
