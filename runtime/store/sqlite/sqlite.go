@@ -28,8 +28,9 @@ type Store struct {
 
 	db    *sql.DB
 	path  string
-	gate  gate // the store's writers, one at a time, in arrival order (gate.go)
-	ended hub  // ListenEnded's listeners (notify.go)
+	gate  gate  // the store's writers, one at a time, in arrival order (gate.go)
+	ended hub   // ListenEnded's listeners (notify.go)
+	group group // Start's and Finish's writes waiting for a transaction (batch.go)
 }
 
 var _ store.Store = (*Store)(nil)
