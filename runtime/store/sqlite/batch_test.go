@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
+	"github.com/bifrost-go/bifrost/runtime/store/internal/sqlrow"
 )
 
 func openStore(t *testing.T) *Store {
@@ -49,6 +51,74 @@ func executions(n int, mode string) []*store.Execution {
 		out[i] = e
 	}
 	return out
+}
+
+func checkStored(t *testing.T, s *Store, want []*store.Execution) {
+	t.Helper()
+	for _, w := range want {
+		got, err := s.Get(t.Context(), w.ID)
+		if err != nil {
+			t.Fatalf("Get %s: %v", w.ID, err)
+		}
+		if !reflect.DeepEqual(got, w) {
+			t.Fatalf("Get %s:\n got %+v\nwant %+v", w.ID, got, w)
+		}
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM bifrost_executions`).Scan(&n); err != nil || n != len(want) {
+		t.Fatalf("%d executions stored (%v), want %d", n, err, len(want))
+	}
+}
+
+// TestRecordManyRows: a batch is written in statements of 256, 128... rows,
+// every column of every row in its place.
+func TestRecordManyRows(t *testing.T) {
+	for _, n := range []int{1, 2, 37, 256, 300} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			s := openStore(t)
+			want := executions(n, "sync")
+			if err := s.Record(t.Context(), want); err != nil {
+				t.Fatal(err)
+			}
+			checkStored(t, s, want)
+		})
+	}
+}
+
+// TestRecordManyRowsFailsWhole: a batch with a row that cannot be written
+// writes none.
+func TestRecordManyRowsFailsWhole(t *testing.T) {
+	s := openStore(t)
+	execs := executions(40, "sync")
+	execs[39].ID = execs[3].ID // in another statement than its twin (32 + 8)
+	if err := s.Record(t.Context(), execs); err == nil {
+		t.Fatal("a batch with a repeated id was recorded")
+	}
+	checkStored(t, s, nil)
+}
+
+// TestAcceptManyRows: accepted executions are written many rows a
+// statement, each with the job id the queue gave it.
+func TestAcceptManyRows(t *testing.T) {
+	s := openStore(t)
+	want := executions(300, "async")
+	enqueue := func(_ context.Context, _ *sql.Tx, fresh []*store.Execution) ([]int64, error) {
+		ids := make([]int64, len(fresh))
+		for i := range ids {
+			ids[i] = int64(1000 + i)
+		}
+		return ids, nil
+	}
+	accepted, err := s.Accept(t.Context(), want, enqueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range accepted {
+		if a.Duplicate || a.Execution != want[i] || want[i].JobID != int64(1000+i) {
+			t.Fatalf("accepted[%d] = %+v (job %d)", i, a, want[i].JobID)
+		}
+	}
+	checkStored(t, s, want)
 }
 
 // TestGroupedStartFinish: concurrent starts and finishes, each answered
@@ -157,5 +227,38 @@ func TestGroupedWriteFails(t *testing.T) {
 	}
 	if n != 10 || gotGone != 0 {
 		t.Errorf("%d rows (%d of the call that went), want 10 (0)", n, gotGone)
+	}
+}
+
+// BenchmarkRecord writes batches of 64 sync records, several rows a
+// statement or one.
+//
+//	go test ./runtime/store/sqlite -run '^$' -bench Record -count 6 | benchstat -col /rows -
+func BenchmarkRecord(b *testing.B) {
+	for _, many := range []bool{false, true} {
+		name := "rows=one"
+		if many {
+			name = "rows=many"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := Open(b.Context(), filepath.Join(b.TempDir(), "bifrost.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			s.tables = sqlrow.NewTables(s.db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce, ManyRows: many})
+			const batch = 64
+			execs := executions(batch, "sync")
+			b.ResetTimer()
+			for i := range b.N {
+				for j, e := range execs {
+					e.ID = fmt.Sprintf("0190a000-0000-7000-8000-%06d%06d", i, j)
+				}
+				if err := s.Record(b.Context(), execs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/record")
+		})
 	}
 }
