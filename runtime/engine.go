@@ -117,12 +117,19 @@ func newEngine(ctx context.Context, st store.Store, workflows []*Workflow, worke
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	en.records = newBatcher(4096, 256, en.writeRecords)
-	en.accepts = newBatcher(4096, 256, en.writeAccepts)
+	// A sync caller has its answer before its record is written: the
+	// records linger to share a transaction. An async caller waits for its
+	// accept's commit: the accepts do not.
+	en.records = newBatcher(4096, 256, recordLinger, en.writeRecords)
+	en.accepts = newBatcher(4096, 256, 0, en.writeAccepts)
 	return en, nil
 }
 
 const defaultAsyncTimeout = 15 * time.Minute
+
+// recordLinger is how long a batch of sync records that is not full waits
+// for more before it is written.
+const recordLinger = 5 * time.Millisecond
 
 // migrateQueue creates or updates the queue's tables in the store's database.
 func migrateQueue(ctx context.Context, st store.Store, log *slog.Logger) error {

@@ -17,7 +17,7 @@ func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue st
 	var out []store.Accepted
 	err := sqlrow.InTx(ctx, &s.tables, func(tx *sql.Tx) error {
 		var err error
-		out, err = sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, s.insertEach)
+		out, err = sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, s.insertMany)
 		return err
 	})
 	if err != nil {
@@ -30,57 +30,69 @@ func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue st
 // does not pass the store's gate: the caller's transaction may already hold
 // SQLite's write lock, and the gate's writers wait for it in busy_timeout.
 func (s *Store) AcceptTx(ctx context.Context, tx *sql.Tx, execs []*store.Execution, enqueue store.EnqueueFunc) ([]store.Accepted, error) {
-	return sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, s.insertEach)
+	return sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, s.insertMany)
 }
 
-// insertEach inserts accepted executions one statement each.
-func (s *Store) insertEach(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error {
-	for _, e := range execs {
-		if err := sqlrow.InsertExecution(ctx, &s.tables, tx, e); err != nil {
-			return fmt.Errorf("accept %s: %w", e.ID, err)
-		}
+// insertMany inserts accepted executions, many rows a statement.
+func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error {
+	if err := sqlrow.InsertExecutions(ctx, &s.tables, tx, execs); err != nil {
+		return fmt.Errorf("accept: %w", err)
 	}
 	return nil
 }
 
-// Start implements store.Store.
+// Start implements store.Store, in a transaction shared with concurrent
+// starts and finishes (batch.go).
 func (s *Store) Start(ctx context.Context, id string, attempt int, at time.Time) (*store.Execution, error) {
 	var e *store.Execution
-	err := s.write(ctx, func() error {
+	err := s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		e, err = sqlrow.ScanExecution(s.db.QueryRowContext(ctx, `UPDATE bifrost_executions
+		e, err = sqlrow.ScanExecution(tx.QueryRowContext(ctx, `UPDATE bifrost_executions
 			SET status = ?, attempt = ?, started_at = ?, finished_at = 0
 			WHERE id = ? AND status IN (?, ?)
 			RETURNING `+sqlrow.Columns, store.Running, attempt, sqlrow.Micros(at), id, store.Pending, store.Running))
+		if errors.Is(err, sql.ErrNoRows) {
+			e, err = nil, nil
+		}
 		return err
 	})
-	if errors.Is(err, sql.ErrNoRows) {
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
 		return s.Get(ctx, id) // not runnable: cancelled, or already over
 	}
-	return e, err
+	return e, nil
 }
 
-// Finish implements store.Store.
+// Finish implements store.Store, in a transaction shared with concurrent
+// starts and finishes (batch.go).
 func (s *Store) Finish(ctx context.Context, e *store.Execution) error {
 	logs, err := sqlrow.LogsJSON(e.Logs)
 	if err != nil {
 		return err
 	}
-	err = s.write(ctx, func() error {
-		res, err := s.db.ExecContext(ctx, `UPDATE bifrost_executions
+	var found bool
+	err = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE bifrost_executions
 			SET status = ?, attempt = ?, result = ?, error = ?, logs = ?, started_at = ?, finished_at = ?
 			WHERE id = ?`,
 			e.Status, e.Attempt, sqlrow.NullJSON(e.Result), e.Error, logs, sqlrow.Micros(e.StartedAt), sqlrow.Micros(e.FinishedAt), e.ID)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return store.ErrNotFound
-		}
-		return nil
+		n, err := res.RowsAffected()
+		found = n > 0
+		return err
 	})
-	if err == nil && e.Status.Terminal() {
+	if err != nil {
+		return err
+	}
+	if !found {
+		return store.ErrNotFound
+	}
+	if e.Status.Terminal() {
 		s.ended.announce(e.ID)
 	}
-	return err
+	return nil
 }

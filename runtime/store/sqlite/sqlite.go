@@ -13,7 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+	msqlite "modernc.org/sqlite"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
 	"github.com/bifrost-go/bifrost/runtime/store/internal/sqlrow"
@@ -28,8 +28,9 @@ type Store struct {
 
 	db    *sql.DB
 	path  string
-	gate  gate // the store's writers, one at a time, in arrival order (gate.go)
-	ended hub  // ListenEnded's listeners (notify.go)
+	gate  gate  // the store's writers, one at a time, in arrival order (gate.go)
+	ended hub   // ListenEnded's listeners (notify.go)
+	group group // Start's and Finish's writes waiting for a transaction (batch.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -70,10 +71,12 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 		sync = "FULL"
 	}
 	dsn := "file:" + abs + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(ON)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	connector, err := msqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
+	// Statements stay prepared on each connection (stmtcache.go).
+	db := sql.OpenDB(cachingConnector{Connector: connector, size: stmtCacheSize})
 	// One writer at a time is all SQLite has; a few connections let reads
 	// (polls, GETs) go on beside it.
 	db.SetMaxOpenConns(8)
@@ -81,7 +84,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	// use, and opening a SQLite connection is not cheap.
 	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: abs, gate: newGate()}
-	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce})
+	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce, ManyRows: true})
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ type Driver struct {
 	Write func(ctx context.Context, fn func() error) error
 	// Ended announces that an execution reached a terminal status.
 	Ended func(id string)
+	// ManyRows has Record insert its executions several rows a statement
+	// (InsertExecutions) rather than one.
+	ManyRows bool
 }
 
 // Tables implements the store.Store methods whose SQL is the same on SQLite
@@ -36,13 +40,15 @@ type Tables struct {
 	db     *sql.DB
 	driver Driver
 	q      statements
+	// insertRows[k] inserts 2^k executions (InsertExecutions).
+	insertRows [maxRowsShift + 1]string
 }
 
 // statements are the fixed queries of Tables, in the driver's placeholders.
 type statements struct {
-	insertExecution, freeKey, byKey, getExecution, cancel, cancelRequested string
-	createKey, getKey, listKeys, revokeKey, touchKey, countKeys            string
-	setConfig, getConfig, listConfig, deleteConfig                         string
+	freeKey, byKey, getExecution, cancel, cancelRequested       string
+	createKey, getKey, listKeys, revokeKey, touchKey, countKeys string
+	setConfig, getConfig, listConfig, deleteConfig              string
 }
 
 // NewTables is Tables on db.
@@ -54,9 +60,7 @@ func NewTables(db *sql.DB, d Driver) Tables {
 		d.Write = func(_ context.Context, fn func() error) error { return fn() }
 	}
 	b := d.Bind
-	return Tables{db: db, driver: d, q: statements{
-		insertExecution: b(`INSERT INTO bifrost_executions (` + Columns + `)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	t := Tables{db: db, driver: d, q: statements{
 		freeKey: b(`UPDATE bifrost_executions SET idempotency_key = NULL
 			WHERE workflow = ? AND credential = ? AND idempotency_key = ? AND created_at < ?`),
 		byKey: b(`SELECT ` + Columns + ` FROM bifrost_executions
@@ -81,6 +85,12 @@ func NewTables(db *sql.DB, d Driver) Tables {
 		listConfig:   `SELECT ` + ConfigColumns + ` FROM bifrost_config ORDER BY name`,
 		deleteConfig: b(`DELETE FROM bifrost_config WHERE name = ?`),
 	}}
+	row := "(" + strings.Repeat("?, ", executionColumns-1) + "?)"
+	for k := range t.insertRows {
+		rows := strings.Repeat(row+", ", 1<<k-1) + row
+		t.insertRows[k] = b(`INSERT INTO bifrost_executions (` + Columns + `) VALUES ` + rows)
+	}
+	return t
 }
 
 // one scans row, store.ErrNotFound when there is none.
@@ -112,15 +122,56 @@ func all[T any](ctx context.Context, db *sql.DB, scan func(Scanner) (*T, error),
 
 // InsertExecution inserts e within tx.
 func InsertExecution(ctx context.Context, t *Tables, tx *sql.Tx, e *store.Execution) error {
-	logs, err := LogsJSON(e.Logs)
+	args, err := appendExecution(make([]any, 0, executionColumns), e)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, t.q.insertExecution,
+	_, err = tx.ExecContext(ctx, t.insertRows[0], args...)
+	return err
+}
+
+// executionColumns is the number of Columns.
+var executionColumns = strings.Count(Columns, ",") + 1
+
+// maxRowsShift bounds InsertExecutions' statements to 2^8 = 256 rows:
+// 4,608 parameters, well under SQLite's 32,766 (and PostgreSQL's 65,535).
+const maxRowsShift = 8
+
+// InsertExecutions inserts execs within tx, many rows a statement: each
+// statement costs a call through database/sql and the driver, whatever its
+// rows. The statements hold a power of two rows (37 executions are
+// inserted 32, 4 and 1), so that a connection keeps a few of them
+// prepared rather than one per batch size.
+func InsertExecutions(ctx context.Context, t *Tables, tx *sql.Tx, execs []*store.Execution) error {
+	var args []any
+	for len(execs) > 0 {
+		k := min(bits.Len(uint(len(execs)))-1, maxRowsShift)
+		n := 1 << k
+		args = args[:0]
+		for _, e := range execs[:n] {
+			var err error
+			if args, err = appendExecution(args, e); err != nil {
+				return fmt.Errorf("execution %s: %w", e.ID, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, t.insertRows[k], args...); err != nil {
+			return fmt.Errorf("%d executions from %s: %w", n, execs[0].ID, err)
+		}
+		execs = execs[n:]
+	}
+	return nil
+}
+
+// appendExecution appends e's values in the order of Columns.
+func appendExecution(args []any, e *store.Execution) ([]any, error) {
+	logs, err := LogsJSON(e.Logs)
+	if err != nil {
+		return nil, err
+	}
+	return append(args,
 		e.ID, e.Workflow, e.Mode, e.Status, e.Attempt, NullJSON(e.Input), NullJSON(e.Result), e.Error, logs,
 		e.Credential, NullString(e.IdempotencyKey), e.JobID, Micros(e.CreatedAt), Micros(e.StartedAt), Micros(e.FinishedAt),
-		Trigger(e), e.ReplayOf, e.TraceParent)
-	return err
+		Trigger(e), e.ReplayOf, e.TraceParent), nil
 }
 
 // AcceptTx is store.Store.Accept within tx, which the store begins (after
@@ -194,9 +245,16 @@ func (t *Tables) Record(ctx context.Context, execs []*store.Execution) error {
 		return nil
 	}
 	return InTx(ctx, t, func(tx *sql.Tx) error {
+		if t.driver.ManyRows {
+			if err := InsertExecutions(ctx, t, tx, execs); err != nil {
+				return fmt.Errorf("record: %w", err)
+			}
+		}
 		for _, e := range execs {
-			if err := InsertExecution(ctx, t, tx, e); err != nil {
-				return fmt.Errorf("record %s: %w", e.ID, err)
+			if !t.driver.ManyRows {
+				if err := InsertExecution(ctx, t, tx, e); err != nil {
+					return fmt.Errorf("record %s: %w", e.ID, err)
+				}
 			}
 			if err := insertSteps(ctx, t, tx, e); err != nil {
 				return fmt.Errorf("record %s: %w", e.ID, err)
