@@ -90,6 +90,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&f.format, "format", "",
 		"how to print: text or json (generate, check, list: json for CI annotations and scripts); json or yaml (openapi)")
 	root.AddCommand(initCommand(f), generateCommand(f), checkCommand(f), openAPICommand(f), listCommand(f))
+	addProfileFlags(root)
 	return root
 }
 
