@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/dave/jennifer/jen"
-	"golang.org/x/tools/imports"
 
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -42,6 +41,9 @@ type emitter struct {
 // it declares.
 func emit(pkg *Package) ([]byte, []string, error) {
 	f := jen.NewFilePathName(pkg.Path, pkg.Name)
+	// format formats the file once: jennifer's own formatting would be a
+	// second parse and print of it (issue #14).
+	f.NoFormat = true
 	// A package may declare a name the generated file imports (a var called
 	// runtime, a func called http): such an import gets an alias.
 	for path, name := range map[string]string{bifrostPath: "bifrost", runtimePath: "runtime", bindPath: "bind", jsonscanPath: "jsonscan", workflowPath: "workflow",
@@ -76,16 +78,13 @@ func emit(pkg *Package) ([]byte, []string, error) {
 		f.Line()
 		f.Add(d)
 	}
-	var buf bytes.Buffer
-	if err := f.Render(&buf); err != nil {
-		return nil, nil, fmt.Errorf("render %s: %w", pkg.Path, err)
-	}
-	// Group the imports as goimports does (standard library first), so the
-	// file reads like one a person wrote.
 	// The build tag keeps this file out of bifrostgen's own loading, so a
 	// stale one never blocks a regeneration.
-	head := "// " + Header + "\n\n//go:build !" + BuildTag + "\n\n"
-	src, err := imports.Process(GeneratedFile, append([]byte(head), buf.Bytes()...), &imports.Options{FormatOnly: true, Comments: true, TabIndent: true, TabWidth: 8})
+	buf := bytes.NewBufferString("// " + Header + "\n\n//go:build !" + BuildTag + "\n\n")
+	if err := f.Render(buf); err != nil {
+		return nil, nil, fmt.Errorf("render %s: %w", pkg.Path, err)
+	}
+	src, err := format(buf.Bytes())
 	if err != nil {
 		return nil, nil, fmt.Errorf("format %s: %w", pkg.Path, err)
 	}
