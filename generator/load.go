@@ -2,6 +2,8 @@ package generator
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
 	"go/token"
 	"strconv"
 	"strings"
@@ -26,6 +28,9 @@ func load(dir string, patterns []string) ([]*packages.Package, *token.FileSet, e
 		Fset:       fset,
 		BuildFlags: []string{"-tags=" + BuildTag},
 		Tests:      false,
+		ParseFile: func(fset *token.FileSet, filename string, src []byte) (*ast.File, error) {
+			return parser.ParseFile(fset, filename, src, parser.AllErrors|parser.ParseComments|parser.SkipObjectResolution)
+		},
 	}
 	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {
