@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/types"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,7 +40,7 @@ type emitter struct {
 
 // emit renders the package's generated file and returns the top-level names
 // it declares.
-func emit(pkg *Package) ([]byte, []string, error) {
+func emit(pkg *Package, cache formatCache) ([]byte, []string, error) {
 	f := jen.NewFilePathName(pkg.Path, pkg.Name)
 	// format formats the file once: jennifer's own formatting would be a
 	// second parse and print of it (issue #14).
@@ -84,9 +85,14 @@ func emit(pkg *Package) ([]byte, []string, error) {
 	if err := f.Render(buf); err != nil {
 		return nil, nil, fmt.Errorf("render %s: %w", pkg.Path, err)
 	}
-	src, err := format(buf.Bytes())
-	if err != nil {
-		return nil, nil, fmt.Errorf("format %s: %w", pkg.Path, err)
+	raw := buf.Bytes()
+	src := cache.formatted(raw, filepath.Join(pkg.Dir, GeneratedFile))
+	if src == nil {
+		var err error
+		if src, err = format(raw); err != nil {
+			return nil, nil, fmt.Errorf("format %s: %w", pkg.Path, err)
+		}
+		cache.remember(raw, src)
 	}
 	names := []string{"Workflows"}
 	for name := range e.taken {

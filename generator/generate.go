@@ -21,6 +21,10 @@ import (
 type Config struct {
 	Dir      string   // working directory for patterns; "" is the current one
 	Patterns []string // package patterns; default ./...
+
+	// CacheDir holds what formatting each generated file gave, so that an
+	// unchanged one is not formatted again; "" formats every file.
+	CacheDir string
 }
 
 // File is one generated file. A nil Content means the file is stale and
@@ -80,7 +84,7 @@ func Generate(cfg Config) (*Output, error) {
 	// Emit even when there are problems elsewhere: a name the generated code
 	// would collide with is one more problem to report in this run.
 	for _, pkg := range out.Packages {
-		src, taken, err := emit(pkg)
+		src, taken, err := emit(pkg, formatCache{cfg.CacheDir})
 		if err != nil {
 			return nil, err
 		}

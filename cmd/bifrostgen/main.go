@@ -12,6 +12,10 @@
 // json for generate, check and list (diagnostics as JSON lines for CI
 // annotations; list as a JSON array), json (the default) or yaml for the
 // document of openapi.
+//
+// generate and check remember, in the user's cache directory, what
+// formatting each generated file gave, so that an unchanged file is not
+// formatted again: BIFROSTGEN_CACHE names another directory, or is off.
 package main
 
 import (
