@@ -146,7 +146,7 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	set("Body", jen.Qual(workflowPath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[spec.Body]), true)
 	set("Retain", duration(spec.Retain), spec.Retain > 0)
 	set("Schedule", jen.Lit(spec.Schedule), spec.Schedule != "")
-	set("OpenAPI", jen.Id(e.name(fragmentVar)), e.pkg.OpenAPI != nil)
+	set("OpenAPI", jen.Id(e.name(fragmentVar)), e.pkg.OpenAPIFile != nil)
 	specLit := jen.Qual(workflowPath, "Spec").Values(append(fields, jen.Line())...)
 
 	var entry []jen.Code
@@ -176,7 +176,7 @@ const fragmentVar = "openapiFragment"
 
 // fragment declares the embedded OpenAPI fragment, when the package has one.
 func (e *emitter) fragment() {
-	if e.pkg.OpenAPI == nil {
+	if e.pkg.OpenAPIFile == nil {
 		return
 	}
 	e.file.Anon("embed")
