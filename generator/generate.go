@@ -56,7 +56,7 @@ func Generate(cfg Config) (*Output, error) {
 	}
 	var diags Diagnostics
 	out := &Output{}
-	docs := newDocIndex()
+	docs := newDocIndex(fset, pkgs)
 	for _, pkg := range pkgs {
 		var marked []Marked
 		for _, file := range pkg.Syntax {
@@ -81,9 +81,9 @@ func Generate(cfg Config) (*Output, error) {
 	checkNames(out.Packages, &diags)
 	// Emit even when there are problems elsewhere: a name the generated code
 	// would collide with is one more problem to report in this run.
-	emitted := emitAll(out.Packages, formatCache{cfg.CacheDir})
+	results := emitAll(out.Packages, formatCache{cfg.CacheDir})
 	for i, pkg := range out.Packages {
-		r := emitted[i]
+		r := results[i]
 		if r.err != nil {
 			return nil, r.err
 		}
