@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // formatCache remembers what formatting a rendered file gave, so that a
@@ -17,10 +18,17 @@ import (
 // executable (format is a function of these two alone), and holds the hash
 // of the formatted file. The file on disk is used when its hash is the one
 // remembered: the result is the same bytes format would give, never a
-// guess. Entries are 32 bytes; the go command's cache is the model.
+// guess. Entries are 32 bytes; the go command's cache is the model, down
+// to its trimming: an entry unused for trimAge is removed.
 type formatCache struct {
 	dir string // "" when there is no cache
 }
+
+const (
+	trimAge      = 5 * 24 * time.Hour // an entry unused this long is removed
+	trimInterval = 24 * time.Hour     // how often the cache is trimmed
+	useInterval  = time.Hour          // how stale an entry's mtime may get before a use renews it
+)
 
 // executableID identifies the code that formats, once per process: a
 // rebuilt bifrostgen (or test binary) never reads what another one wrote.
@@ -76,7 +84,47 @@ func (c formatCache) formatted(raw []byte, path string) []byte {
 	if got := sha256.Sum256(src); !bytes.Equal(got[:], want) {
 		return nil
 	}
+	// The modification time says when the entry was last used.
+	if now := time.Now(); statOlder(entry, now.Add(-useInterval)) {
+		_ = os.Chtimes(entry, now, now)
+	}
 	return src
+}
+
+// statOlder reports whether path was modified before t.
+func statOlder(path string, t time.Time) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.ModTime().Before(t)
+}
+
+// trim removes the entries unused for trimAge, at most once per
+// trimInterval (the time of the last trim is that of the file trim.txt).
+// Failures are not reported: at worst the cache keeps what it could not
+// remove.
+func (c formatCache) trim() {
+	if c.dir == "" {
+		return
+	}
+	now := time.Now()
+	marker := filepath.Join(c.dir, "trim.txt")
+	if info, err := os.Stat(marker); err == nil && info.ModTime().After(now.Add(-trimInterval)) {
+		return
+	}
+	subdirs, _ := os.ReadDir(c.dir)
+	for _, sub := range subdirs {
+		if !sub.IsDir() {
+			continue
+		}
+		entries, _ := os.ReadDir(filepath.Join(c.dir, sub.Name()))
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && info.ModTime().Before(now.Add(-trimAge)) {
+				_ = os.Remove(filepath.Join(c.dir, sub.Name(), e.Name()))
+			}
+		}
+	}
+	if os.MkdirAll(c.dir, 0o755) == nil {
+		_ = os.WriteFile(marker, []byte(now.UTC().Format(time.RFC3339)+"\n"), 0o644)
+	}
 }
 
 // remember records that formatting raw gave src. A failure only costs a

@@ -1,9 +1,12 @@
 package generator
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestFormatCache(t *testing.T) {
@@ -40,6 +43,43 @@ func TestFormatCache(t *testing.T) {
 	}
 	if got := cache.formatted(raw, path); got != nil {
 		t.Fatalf("for an edited file: got %q", got)
+	}
+}
+
+func TestFormatCacheTrim(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, GeneratedFile)
+	cache := formatCache{dir: filepath.Join(dir, "cache")}
+	used, unused := []byte("package used\n"), []byte("package unused\n")
+	for _, raw := range [][]byte{used, unused} {
+		cache.remember(raw, raw)
+	}
+	if err := os.WriteFile(path, used, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-trimAge - time.Hour)
+	for _, raw := range [][]byte{used, unused} {
+		if err := os.Chtimes(cache.entry(raw), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cache.formatted(used, path) == nil { // a use renews the entry
+		t.Fatal("no hit")
+	}
+	cache.trim()
+	if _, err := os.Stat(cache.entry(used)); err != nil {
+		t.Errorf("the entry used was removed: %v", err)
+	}
+	if _, err := os.Stat(cache.entry(unused)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the entry unused for %v is still there: %v", trimAge, err)
+	}
+	// Trimmed less than trimInterval ago: nothing is removed.
+	if err := os.Chtimes(cache.entry(used), old, old); err != nil {
+		t.Fatal(err)
+	}
+	cache.trim()
+	if _, err := os.Stat(cache.entry(used)); err != nil {
+		t.Errorf("trimmed again within %v: %v", trimInterval, err)
 	}
 }
 

@@ -81,7 +81,9 @@ func Generate(cfg Config) (*Output, error) {
 	checkNames(out.Packages, &diags)
 	// Emit even when there are problems elsewhere: a name the generated code
 	// would collide with is one more problem to report in this run.
-	results := emitAll(out.Packages, formatCache{cfg.CacheDir})
+	cache := formatCache{cfg.CacheDir}
+	results := emitAll(out.Packages, cache)
+	cache.trim()
 	for i, pkg := range out.Packages {
 		r := results[i]
 		if r.err != nil {
