@@ -91,6 +91,19 @@ func (c formatCache) formatted(raw []byte, path string) []byte {
 	return src
 }
 
+// remember records that formatting raw gave src. A failure only costs a
+// formatting next time, so it is not reported.
+func (c formatCache) remember(raw, src []byte) {
+	entry := c.entry(raw)
+	if entry == "" {
+		return
+	}
+	sum := sha256.Sum256(src)
+	_ = os.MkdirAll(filepath.Dir(entry), 0o755)
+	// Written aside and renamed: a concurrent run reads a whole entry or none.
+	_ = writeAtomic(entry, sum[:])
+}
+
 // statOlder reports whether path was modified before t.
 func statOlder(path string, t time.Time) bool {
 	info, err := os.Stat(path)
@@ -125,17 +138,4 @@ func (c formatCache) trim() {
 	if os.MkdirAll(c.dir, 0o755) == nil {
 		_ = os.WriteFile(marker, []byte(now.UTC().Format(time.RFC3339)+"\n"), 0o644)
 	}
-}
-
-// remember records that formatting raw gave src. A failure only costs a
-// formatting next time, so it is not reported.
-func (c formatCache) remember(raw, src []byte) {
-	entry := c.entry(raw)
-	if entry == "" {
-		return
-	}
-	sum := sha256.Sum256(src)
-	_ = os.MkdirAll(filepath.Dir(entry), 0o755)
-	// Written aside and renamed: a concurrent run reads a whole entry or none.
-	_ = writeAtomic(entry, sum[:])
 }
