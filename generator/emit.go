@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"go/types"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dave/jennifer/jen"
-	"golang.org/x/tools/imports"
 
 	"github.com/bifrost-go/bifrost/workflow"
 )
@@ -40,8 +40,11 @@ type emitter struct {
 
 // emit renders the package's generated file and returns the top-level names
 // it declares.
-func emit(pkg *Package) ([]byte, []string, error) {
+func emit(pkg *Package, cache formatCache) ([]byte, []string, error) {
 	f := jen.NewFilePathName(pkg.Path, pkg.Name)
+	// format formats the file once: jennifer's own formatting would be a
+	// second parse and print of it (issue #14).
+	f.NoFormat = true
 	// A package may declare a name the generated file imports (a var called
 	// runtime, a func called http): such an import gets an alias.
 	for path, name := range map[string]string{bifrostPath: "bifrost", runtimePath: "runtime", bindPath: "bind", jsonscanPath: "jsonscan", workflowPath: "workflow",
@@ -76,18 +79,20 @@ func emit(pkg *Package) ([]byte, []string, error) {
 		f.Line()
 		f.Add(d)
 	}
-	var buf bytes.Buffer
-	if err := f.Render(&buf); err != nil {
-		return nil, nil, fmt.Errorf("render %s: %w", pkg.Path, err)
-	}
-	// Group the imports as goimports does (standard library first), so the
-	// file reads like one a person wrote.
 	// The build tag keeps this file out of bifrostgen's own loading, so a
 	// stale one never blocks a regeneration.
-	head := "// " + Header + "\n\n//go:build !" + BuildTag + "\n\n"
-	src, err := imports.Process(GeneratedFile, append([]byte(head), buf.Bytes()...), &imports.Options{FormatOnly: true, Comments: true, TabIndent: true, TabWidth: 8})
-	if err != nil {
-		return nil, nil, fmt.Errorf("format %s: %w", pkg.Path, err)
+	buf := bytes.NewBufferString("// " + Header + "\n\n//go:build !" + BuildTag + "\n\n")
+	if err := f.Render(buf); err != nil {
+		return nil, nil, fmt.Errorf("render %s: %w", pkg.Path, err)
+	}
+	raw := buf.Bytes()
+	src := cache.formatted(raw, filepath.Join(pkg.Dir, GeneratedFile))
+	if src == nil {
+		var err error
+		if src, err = format(raw); err != nil {
+			return nil, nil, fmt.Errorf("format %s: %w", pkg.Path, err)
+		}
+		cache.remember(raw, src)
 	}
 	names := []string{"Workflows"}
 	for name := range e.taken {
@@ -141,7 +146,7 @@ func (e *emitter) description(wf *Workflow) jen.Code {
 	set("Body", jen.Qual(workflowPath, [...]string{"BodyIgnored", "BodyDecoded", "BodyRaw"}[spec.Body]), true)
 	set("Retain", duration(spec.Retain), spec.Retain > 0)
 	set("Schedule", jen.Lit(spec.Schedule), spec.Schedule != "")
-	set("OpenAPI", jen.Id(e.name(fragmentVar)), e.pkg.OpenAPI != nil)
+	set("OpenAPI", jen.Id(e.name(fragmentVar)), e.pkg.OpenAPIFile != nil)
 	specLit := jen.Qual(workflowPath, "Spec").Values(append(fields, jen.Line())...)
 
 	var entry []jen.Code
@@ -171,7 +176,7 @@ const fragmentVar = "openapiFragment"
 
 // fragment declares the embedded OpenAPI fragment, when the package has one.
 func (e *emitter) fragment() {
-	if e.pkg.OpenAPI == nil {
+	if e.pkg.OpenAPIFile == nil {
 		return
 	}
 	e.file.Anon("embed")

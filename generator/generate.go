@@ -9,8 +9,11 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/tools/go/packages"
 
@@ -21,6 +24,10 @@ import (
 type Config struct {
 	Dir      string   // working directory for patterns; "" is the current one
 	Patterns []string // package patterns; default ./...
+
+	// CacheDir holds what formatting each generated file gave, so that an
+	// unchanged one is not formatted again; "" formats every file.
+	CacheDir string
 }
 
 // File is one generated file. A nil Content means the file is stale and
@@ -49,7 +56,7 @@ func Generate(cfg Config) (*Output, error) {
 	}
 	var diags Diagnostics
 	out := &Output{}
-	docs := newDocIndex()
+	docs := newDocIndex(fset, pkgs)
 	for _, pkg := range pkgs {
 		var marked []Marked
 		for _, file := range pkg.Syntax {
@@ -72,21 +79,19 @@ func Generate(cfg Config) (*Output, error) {
 		}
 	}
 	checkNames(out.Packages, &diags)
-	for _, pkg := range out.Packages {
-		if err := describeOperations(pkg); err != nil {
-			return nil, err
-		}
-	}
 	// Emit even when there are problems elsewhere: a name the generated code
 	// would collide with is one more problem to report in this run.
-	for _, pkg := range out.Packages {
-		src, taken, err := emit(pkg)
-		if err != nil {
-			return nil, err
+	cache := formatCache{cfg.CacheDir}
+	results := emitAll(out.Packages, cache)
+	cache.trim()
+	for i, pkg := range out.Packages {
+		r := results[i]
+		if r.err != nil {
+			return nil, r.err
 		}
-		checkCollisions(pkg, taken, fset, &diags)
+		checkCollisions(pkg, r.taken, fset, &diags)
 		out.Files = append(out.Files,
-			File{Path: filepath.Join(pkg.Dir, GeneratedFile), Content: src},
+			File{Path: filepath.Join(pkg.Dir, GeneratedFile), Content: r.src},
 			File{Path: filepath.Join(pkg.Dir, FragmentFile), Content: pkg.OpenAPIFile}) // nil: none, or a stale one removed
 	}
 	if len(diags) > 0 {
@@ -94,6 +99,38 @@ func Generate(cfg Config) (*Output, error) {
 	}
 	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// emitted is one package's generated file, or why there is none.
+type emitted struct {
+	src   []byte
+	taken []string // the top-level names src declares
+	err   error
+}
+
+// emitAll describes the operations of each package and emits its file,
+// packages in parallel: a package's file depends on that package alone,
+// and emitting is most of what generate costs (issue #14).
+func emitAll(pkgs []*Package, cache formatCache) []emitted {
+	out := make([]emitted, len(pkgs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(pkgs), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(pkgs) {
+					return
+				}
+				r := &out[i]
+				if r.err = describeOperations(pkgs[i]); r.err == nil {
+					r.src, r.taken, r.err = emit(pkgs[i], cache)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // startOf reports whether a type error line is "undefined: Start<Func>"

@@ -4,7 +4,6 @@ import (
 	"go/token"
 	"go/types"
 
-	"github.com/bifrost-go/bifrost/openapi"
 	"github.com/bifrost-go/bifrost/workflow"
 )
 
@@ -19,12 +18,13 @@ type Package struct {
 	Types     *types.Package
 	Workflows []*Workflow
 
-	// OpenAPI is the package's OpenAPI fragment: the operation of each
-	// endpoint workflow and the schemas of the named Go types they refer to
-	// (types.TypeString). Nil when the package has no endpoint workflow.
-	OpenAPI *openapi.Fragment
-	// OpenAPIFile is OpenAPI as written to FragmentFile and embedded by the
-	// generated code.
+	// OpenAPIFile is the package's OpenAPI fragment (openapi.Fragment) as
+	// written to FragmentFile and embedded by the generated code: the
+	// operation of each endpoint workflow and the schemas of the named Go
+	// types they refer to (types.TypeString). Nil when the package has no
+	// endpoint workflow. Only the bytes are kept: the fragment's values
+	// were a third of what generate holds in memory (issue #14), and
+	// openapi.ParseFragment gives them back.
 	OpenAPIFile []byte
 }
 

@@ -88,6 +88,10 @@ func ParseFile(fset *token.FileSet, file *ast.File, diags *Diagnostics) []Marked
 				diags.Add(pos, "the generator needs concrete types: mark a non-generic func that calls it with type arguments",
 					"//bifrost:workflow cannot mark generic function %q", fn.Name.Name)
 				m.bad = true
+			case fn.Name.Name == "_":
+				diags.Add(pos, "the generated code calls the function: give it a name",
+					"//bifrost:workflow cannot mark a function named _")
+				m.bad = true
 			case m.count > 1:
 				diags.Add(pos, "put all options on one //bifrost:workflow line",
 					"function %q has more than one //bifrost:workflow directive", fn.Name.Name)

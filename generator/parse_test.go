@@ -295,6 +295,15 @@ func G[T any](v T) {}
 			diags: []string{"x.go:3:1: //bifrost:workflow cannot mark generic function \"G\"\n\thint: the generator needs concrete types: mark a non-generic func that calls it with type arguments"},
 		},
 		{
+			name: "blank",
+			src: `package p
+
+//bifrost:workflow endpoint
+func _() {}
+`,
+			diags: []string{"x.go:3:1: //bifrost:workflow cannot mark a function named _\n\thint: the generated code calls the function: give it a name"},
+		},
+		{
 			name: "type, var, floating, body, package doc",
 			src: `//bifrost:workflow
 package p

@@ -28,7 +28,7 @@ func describeOperations(pkg *Package) error {
 			ops[wf.Name] = w.operation(wf)
 		}
 	}
-	pkg.OpenAPI, pkg.OpenAPIFile = nil, nil
+	pkg.OpenAPIFile = nil
 	if len(ops) == 0 {
 		return nil
 	}
@@ -40,7 +40,7 @@ func describeOperations(pkg *Package) error {
 	if err != nil { // a bound tag such as min=Inf
 		return fmt.Errorf("%s: openapi: %w", pkg.Path, err)
 	}
-	pkg.OpenAPI, pkg.OpenAPIFile = f, file
+	pkg.OpenAPIFile = file
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -79,13 +80,31 @@ func (f *flags) generate(patterns []string, failCode int) (*generator.Output, er
 	if err != nil {
 		return nil, exitError{2}.with(f.stderr, err)
 	}
-	out, err := generator.Generate(generator.Config{Patterns: patterns})
+	out, err := generator.Generate(generator.Config{Patterns: patterns, CacheDir: cacheDir()})
 	var diags generator.Diagnostics
 	if errors.As(err, &diags) {
 		printDiagnostics(f.stderr, diags, format == "json")
 		return nil, exitError{failCode}
 	}
 	return out, err
+}
+
+// cacheDir is where the generator remembers what formatting each file gave
+// (generator.Config.CacheDir): $BIFROSTGEN_CACHE, or bifrostgen in the
+// user's cache directory; BIFROSTGEN_CACHE=off formats every file.
+func cacheDir() string {
+	switch dir := os.Getenv("BIFROSTGEN_CACHE"); dir {
+	case "off":
+		return ""
+	case "":
+		user, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(user, "bifrostgen")
+	default:
+		return dir
+	}
 }
 
 func printDiagnostics(w io.Writer, diags generator.Diagnostics, asJSON bool) {

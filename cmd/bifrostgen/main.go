@@ -12,6 +12,10 @@
 // json for generate, check and list (diagnostics as JSON lines for CI
 // annotations; list as a JSON array), json (the default) or yaml for the
 // document of openapi.
+//
+// generate and check remember, in the user's cache directory, what
+// formatting each generated file gave, so that an unchanged file is not
+// formatted again: BIFROSTGEN_CACHE names another directory, or is off.
 package main
 
 import (
@@ -90,6 +94,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&f.format, "format", "",
 		"how to print: text or json (generate, check, list: json for CI annotations and scripts); json or yaml (openapi)")
 	root.AddCommand(initCommand(f), generateCommand(f), checkCommand(f), openAPICommand(f), listCommand(f))
+	addProfileFlags(root)
 	return root
 }
 

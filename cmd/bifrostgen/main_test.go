@@ -35,6 +35,7 @@ func newApp(t *testing.T) string {
 	write(t, filepath.Join(dir, "go.sum"), string(sum))
 	write(t, filepath.Join(dir, "app", "app.go"), workflowSrc)
 	t.Setenv("GOFLAGS", "-mod=mod")
+	t.Setenv("BIFROSTGEN_CACHE", t.TempDir())
 	t.Chdir(dir)
 	return dir
 }
