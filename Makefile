@@ -64,7 +64,7 @@ generate:
 ## fuego in process and over loopback, sync recording, async beside River alone
 ## (PostgreSQL too when BIFROST_TEST_POSTGRES_URL is set), the generator against go vet
 ## and swag on 1,000 workflows, the binary size. BENCHCOUNT=6 runs of the fast parts,
-## SLOWCOUNT=3 of the slow ones; BENCH="endpoint async" picks sections.
+## SLOWCOUNT=3 of sync and async; BENCH="endpoint async" picks sections.
 bench:
 	BENCHCOUNT=$(BENCHCOUNT) ./bench/run.sh $(BENCH)
 

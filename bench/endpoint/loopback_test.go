@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,8 +53,9 @@ func serveChild(impl string) int {
 	return 0
 }
 
-// startChild starts the server child for impl and returns its base URL.
-func startChild(b *testing.B, impl string) string {
+// startChild starts the server child for impl and returns its base URL and
+// its process id.
+func startChild(b *testing.B, impl string) (string, int) {
 	b.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -84,7 +87,26 @@ func startChild(b *testing.B, impl string) string {
 	if err != nil {
 		b.Fatalf("%s: no address: %v", impl, err)
 	}
-	return "http://" + strings.TrimSpace(addr)
+	return "http://" + strings.TrimSpace(addr), cmd.Process.Pid // taskset execs the server: the same process
+}
+
+// childCPU is the CPU time process pid has used, from /proc (Linux only).
+func childCPU(pid int) (time.Duration, bool) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command (field 2) may hold spaces: count fields after its ")".
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * time.Second / 100, true // USER_HZ is 100 on Linux
 }
 
 // loopbackConns is the number of concurrent keep-alive connections.
@@ -97,7 +119,8 @@ const loopbackConns = 32
 func BenchmarkLoopback(b *testing.B) {
 	for _, impl := range Impls {
 		b.Run("impl="+impl, func(b *testing.B) {
-			url := startChild(b, impl) + Path + "?dry_run=true"
+			base, pid := startChild(b, impl)
+			url := base + Path + "?dry_run=true"
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loopbackConns, MaxConnsPerHost: loopbackConns}}
 			defer client.CloseIdleConnections()
 			call := func() error {
@@ -121,6 +144,7 @@ func BenchmarkLoopback(b *testing.B) {
 			var all []time.Duration
 			b.SetParallelism(max(1, loopbackConns/max(1, runtimeProcs())))
 			b.ResetTimer()
+			cpu0, cpuOK := childCPU(pid)
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
 				lat := make([]time.Duration, 0, 1024)
@@ -137,7 +161,13 @@ func BenchmarkLoopback(b *testing.B) {
 				mu.Unlock()
 			})
 			elapsed := time.Since(start)
+			cpu1, cpuOK1 := childCPU(pid)
 			b.StopTimer()
+			// The server's CPU per request: its cost even when the load
+			// generator, alone on the other core, is what limits req/s.
+			if cpuOK && cpuOK1 {
+				b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "server-cpu-µs/req")
+			}
 			slices.Sort(all)
 			if len(all) > 0 {
 				b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
