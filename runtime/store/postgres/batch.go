@@ -276,7 +276,8 @@ func (s *Store) whyNotFinished(ctx context.Context, execs []*store.Execution, fo
 	return nil
 }
 
-// insertMany inserts accepted executions in one statement (PostgreSQL).
+// insertMany inserts executions in one statement, whatever their number
+// (sqlrow.Driver.Insert).
 func insertMany(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error {
 	n := len(execs)
 	var (
@@ -290,7 +291,7 @@ func insertMany(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error
 	for i, e := range execs {
 		l, err := sqlrow.LogsJSON(e.Logs)
 		if err != nil {
-			return fmt.Errorf("accept %s: %w", e.ID, err)
+			return fmt.Errorf("execution %s: %w", e.ID, err)
 		}
 		ids[i], workflows[i], modes[i], statuses[i] = e.ID, e.Workflow, e.Mode, string(e.Status)
 		errs[i], credentials[i] = e.Error, e.Credential
@@ -306,8 +307,5 @@ func insertMany(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error
 		                     $16::text[], $17::text[], $18::text[])`,
 		ids, workflows, modes, statuses, attempts, inputs, results, errs, logs, credentials, keys, jobs, created, started, ended,
 		triggers, replays, traces)
-	if err != nil {
-		return fmt.Errorf("accept: %w", err)
-	}
-	return nil
+	return err
 }

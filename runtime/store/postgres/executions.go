@@ -41,7 +41,7 @@ func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue st
 			return err
 		}
 		var err error
-		out, err = sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, insertMany)
+		out, err = sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue)
 		return err
 	})
 	if err != nil {
@@ -56,7 +56,7 @@ func (s *Store) AcceptTx(ctx context.Context, tx *sql.Tx, execs []*store.Executi
 	if err := lockIdempotencyKeys(ctx, tx, execs); err != nil {
 		return nil, err
 	}
-	return sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, insertMany)
+	return sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue)
 }
 
 // Start implements store.Store, grouped with concurrent starts (batch.go).

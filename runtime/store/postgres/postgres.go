@@ -84,7 +84,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(size)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, config: cfg}
-	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Bind: numbered, Ended: s.ended})
+	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Bind: numbered, Ended: s.ended, Insert: insertMany})
 	s.initWrites()
 	ping, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
-	"github.com/bifrost-go/bifrost/runtime/store/internal/sqlrow"
 )
 
 func openStore(t *testing.T) *Store {
@@ -230,35 +229,25 @@ func TestGroupedWriteFails(t *testing.T) {
 	}
 }
 
-// BenchmarkRecord writes batches of 64 sync records, several rows a
-// statement or one.
+// BenchmarkRecord writes batches of 64 sync records.
 //
-//	go test ./runtime/store/sqlite -run '^$' -bench Record -count 6 | benchstat -col /rows -
+//	go test ./runtime/store/sqlite -run '^$' -bench Record -count 6
 func BenchmarkRecord(b *testing.B) {
-	for _, many := range []bool{false, true} {
-		name := "rows=one"
-		if many {
-			name = "rows=many"
-		}
-		b.Run(name, func(b *testing.B) {
-			s, err := Open(b.Context(), filepath.Join(b.TempDir(), "bifrost.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			s.tables = sqlrow.NewTables(s.db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce, ManyRows: many})
-			const batch = 64
-			execs := executions(batch, "sync")
-			b.ResetTimer()
-			for i := range b.N {
-				for j, e := range execs {
-					e.ID = fmt.Sprintf("0190a000-0000-7000-8000-%06d%06d", i, j)
-				}
-				if err := s.Record(b.Context(), execs); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/record")
-		})
+	s, err := Open(b.Context(), filepath.Join(b.TempDir(), "bifrost.db"))
+	if err != nil {
+		b.Fatal(err)
 	}
+	defer s.Close()
+	const batch = 64
+	execs := executions(batch, "sync")
+	b.ResetTimer()
+	for i := range b.N {
+		for j, e := range execs {
+			e.ID = fmt.Sprintf("0190a000-0000-7000-8000-%06d%06d", i, j)
+		}
+		if err := s.Record(b.Context(), execs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/record")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/bifrost-go/bifrost/runtime/store"
@@ -17,7 +16,7 @@ func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue st
 	var out []store.Accepted
 	err := sqlrow.InTx(ctx, &s.tables, func(tx *sql.Tx) error {
 		var err error
-		out, err = sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, s.insertMany)
+		out, err = sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue)
 		return err
 	})
 	if err != nil {
@@ -30,15 +29,7 @@ func (s *Store) Accept(ctx context.Context, execs []*store.Execution, enqueue st
 // does not pass the store's gate: the caller's transaction may already hold
 // SQLite's write lock, and the gate's writers wait for it in busy_timeout.
 func (s *Store) AcceptTx(ctx context.Context, tx *sql.Tx, execs []*store.Execution, enqueue store.EnqueueFunc) ([]store.Accepted, error) {
-	return sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue, s.insertMany)
-}
-
-// insertMany inserts accepted executions, many rows a statement.
-func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error {
-	if err := sqlrow.InsertExecutions(ctx, &s.tables, tx, execs); err != nil {
-		return fmt.Errorf("accept: %w", err)
-	}
-	return nil
+	return sqlrow.AcceptTx(ctx, &s.tables, tx, execs, enqueue)
 }
 
 // Start implements store.Store, in a transaction shared with concurrent

@@ -84,7 +84,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
 	// use, and opening a SQLite connection is not cheap.
 	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: abs, gate: newGate()}
-	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce, ManyRows: true})
+	s.tables = sqlrow.NewTables(db, sqlrow.Driver{Write: s.write, Ended: s.ended.announce})
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -25,30 +24,29 @@ type Driver struct {
 	Write func(ctx context.Context, fn func() error) error
 	// Ended announces that an execution reached a terminal status.
 	Ended func(id string)
-	// ManyRows has Record insert its executions several rows a statement
-	// (InsertExecutions) rather than one.
-	ManyRows bool
+	// Insert inserts executions within tx, for Accept and Record: the
+	// database's fastest form of a multi-row insert (PostgreSQL's unnest);
+	// nil inserts a statement each (insertEach).
+	Insert func(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error
 }
 
 // Tables implements the store.Store methods whose SQL is the same on SQLite
 // and PostgreSQL but for placeholders: configuration, keys, and the
 // executions' reads, Record and Cancel. A store embeds it and writes the
 // rest (Start, Finish, Accept's transaction, the queue) in its own SQL,
-// with the help of InTx, AcceptTx and InsertExecution: functions rather
-// than methods, so that what the store exports stays store.Store.
+// with the help of InTx and AcceptTx: functions rather than methods, so
+// that what the store exports stays store.Store.
 type Tables struct {
 	db     *sql.DB
 	driver Driver
 	q      statements
-	// insertRows[k] inserts 2^k executions (InsertExecutions).
-	insertRows [maxRowsShift + 1]string
 }
 
 // statements are the fixed queries of Tables, in the driver's placeholders.
 type statements struct {
-	freeKey, byKey, getExecution, cancel, cancelRequested       string
-	createKey, getKey, listKeys, revokeKey, touchKey, countKeys string
-	setConfig, getConfig, listConfig, deleteConfig              string
+	insertExecution, freeKey, byKey, getExecution, cancel, cancelRequested string
+	createKey, getKey, listKeys, revokeKey, touchKey, countKeys            string
+	setConfig, getConfig, listConfig, deleteConfig                         string
 }
 
 // NewTables is Tables on db.
@@ -60,7 +58,9 @@ func NewTables(db *sql.DB, d Driver) Tables {
 		d.Write = func(_ context.Context, fn func() error) error { return fn() }
 	}
 	b := d.Bind
-	t := Tables{db: db, driver: d, q: statements{
+	return Tables{db: db, driver: d, q: statements{
+		insertExecution: b(`INSERT INTO bifrost_executions (` + Columns + `)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		freeKey: b(`UPDATE bifrost_executions SET idempotency_key = NULL
 			WHERE workflow = ? AND credential = ? AND idempotency_key = ? AND created_at < ?`),
 		byKey: b(`SELECT ` + Columns + ` FROM bifrost_executions
@@ -85,12 +85,6 @@ func NewTables(db *sql.DB, d Driver) Tables {
 		listConfig:   `SELECT ` + ConfigColumns + ` FROM bifrost_config ORDER BY name`,
 		deleteConfig: b(`DELETE FROM bifrost_config WHERE name = ?`),
 	}}
-	row := "(" + strings.Repeat("?, ", executionColumns-1) + "?)"
-	for k := range t.insertRows {
-		rows := strings.Repeat(row+", ", 1<<k-1) + row
-		t.insertRows[k] = b(`INSERT INTO bifrost_executions (` + Columns + `) VALUES ` + rows)
-	}
-	return t
 }
 
 // one scans row, store.ErrNotFound when there is none.
@@ -120,46 +114,30 @@ func all[T any](ctx context.Context, db *sql.DB, scan func(Scanner) (*T, error),
 	return out, rows.Err()
 }
 
-// InsertExecution inserts e within tx.
-func InsertExecution(ctx context.Context, t *Tables, tx *sql.Tx, e *store.Execution) error {
-	args, err := appendExecution(make([]any, 0, executionColumns), e)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, t.insertRows[0], args...)
-	return err
-}
-
-// executionColumns is the number of Columns.
-var executionColumns = strings.Count(Columns, ",") + 1
-
-// maxRowsShift bounds InsertExecutions' statements to 2^8 = 256 rows:
-// 4,608 parameters, well under SQLite's 32,766 (and PostgreSQL's 65,535).
-const maxRowsShift = 8
-
-// InsertExecutions inserts execs within tx, many rows a statement: each
-// statement costs a call through database/sql and the driver, whatever its
-// rows. The statements hold a power of two rows (37 executions are
-// inserted 32, 4 and 1), so that a connection keeps a few of them
-// prepared rather than one per batch size.
-func InsertExecutions(ctx context.Context, t *Tables, tx *sql.Tx, execs []*store.Execution) error {
+// insertEach inserts execs within tx, one statement each: the
+// default Driver.Insert. (Several rows a statement measured no faster on
+// SQLite once its statements stay prepared: the B-tree inserts dominate.)
+func (t *Tables) insertEach(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error {
 	var args []any
-	for len(execs) > 0 {
-		k := min(bits.Len(uint(len(execs)))-1, maxRowsShift)
-		n := 1 << k
-		args = args[:0]
-		for _, e := range execs[:n] {
-			var err error
-			if args, err = appendExecution(args, e); err != nil {
-				return fmt.Errorf("execution %s: %w", e.ID, err)
-			}
+	for _, e := range execs {
+		var err error
+		if args, err = appendExecution(args[:0], e); err != nil {
+			return fmt.Errorf("execution %s: %w", e.ID, err)
 		}
-		if _, err := tx.ExecContext(ctx, t.insertRows[k], args...); err != nil {
-			return fmt.Errorf("%d executions from %s: %w", n, execs[0].ID, err)
+		if _, err := tx.ExecContext(ctx, t.q.insertExecution, args...); err != nil {
+			return fmt.Errorf("execution %s: %w", e.ID, err)
 		}
-		execs = execs[n:]
 	}
 	return nil
+}
+
+// insert inserts execs within tx with the driver's Insert, or
+// insertEach.
+func (t *Tables) insert(ctx context.Context, tx *sql.Tx, execs []*store.Execution) error {
+	if t.driver.Insert != nil {
+		return t.driver.Insert(ctx, tx, execs)
+	}
+	return t.insertEach(ctx, tx, execs)
 }
 
 // appendExecution appends e's values in the order of Columns.
@@ -177,10 +155,9 @@ func appendExecution(args []any, e *store.Execution) ([]any, error) {
 // AcceptTx is store.Store.Accept within tx, which the store begins (after
 // whatever locking its database needs) and commits: an execution whose
 // idempotency key is held, within the batch or by a stored execution,
-// is a duplicate of that one; the others are enqueued, then handed to
-// insert (unless there are none).
-func AcceptTx(ctx context.Context, t *Tables, tx *sql.Tx, execs []*store.Execution, enqueue store.EnqueueFunc,
-	insert func(ctx context.Context, tx *sql.Tx, fresh []*store.Execution) error) ([]store.Accepted, error) {
+// is a duplicate of that one; the others are enqueued, then inserted
+// (unless there are none).
+func AcceptTx(ctx context.Context, t *Tables, tx *sql.Tx, execs []*store.Execution, enqueue store.EnqueueFunc) ([]store.Accepted, error) {
 	out := make([]store.Accepted, len(execs))
 	var fresh []*store.Execution
 	firstOfKey := map[[3]string]int{} // a key repeated within the batch
@@ -219,8 +196,8 @@ func AcceptTx(ctx context.Context, t *Tables, tx *sql.Tx, execs []*store.Executi
 		e.JobID = ids[i]
 		e.CreatedAt, e.StartedAt, e.FinishedAt = FromMicros(Micros(e.CreatedAt)), FromMicros(Micros(e.StartedAt)), FromMicros(Micros(e.FinishedAt))
 	}
-	if err := insert(ctx, tx, fresh); err != nil {
-		return nil, err
+	if err := t.insert(ctx, tx, fresh); err != nil {
+		return nil, fmt.Errorf("accept: %w", err)
 	}
 	return out, nil
 }
@@ -245,17 +222,10 @@ func (t *Tables) Record(ctx context.Context, execs []*store.Execution) error {
 		return nil
 	}
 	return InTx(ctx, t, func(tx *sql.Tx) error {
-		if t.driver.ManyRows {
-			if err := InsertExecutions(ctx, t, tx, execs); err != nil {
-				return fmt.Errorf("record: %w", err)
-			}
+		if err := t.insert(ctx, tx, execs); err != nil {
+			return fmt.Errorf("record: %w", err)
 		}
 		for _, e := range execs {
-			if !t.driver.ManyRows {
-				if err := InsertExecution(ctx, t, tx, e); err != nil {
-					return fmt.Errorf("record %s: %w", e.ID, err)
-				}
-			}
 			if err := insertSteps(ctx, t, tx, e); err != nil {
 				return fmt.Errorf("record %s: %w", e.ID, err)
 			}
