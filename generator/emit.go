@@ -591,8 +591,8 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 	case ShapeSlice:
 		check := jen.Qual(bindPath, "CheckKind").Call(errs, raw, jsonKind(KindArray), at)
 		el, elPath := "el"+strconv.Itoa(depth), "path"+strconv.Itoa(depth)
-		// The element's value: runtime.Elem stands in a zero one when
-		// encoding/json stopped before it; only struct walks read it.
+		// The element's value: bind.Elem stands in a zero one when
+		// the decoder stopped before it; only struct walks read it.
 		elem := jen.Qual(bindPath, "Elem").Call(val, jen.Id(el).Dot("Index").Call())
 		var inner []jen.Code
 		if sh.Elem.Kind == ShapeStruct {
@@ -633,7 +633,7 @@ func (e *emitter) walk(sh *Shape, raw, val jen.Code, path string, errs jen.Code,
 }
 
 // loopGuard is the condition to walk the elements of an array or object:
-// elements that are scalars can only have the wrong kind when encoding/json
+// elements that are scalars can only have the wrong kind when the decoder
 // stopped on one (errs.Partial), so a body that decoded cleanly skips them.
 func (e *emitter) loopGuard(check jen.Code, elem *Shape) jen.Code {
 	if elem.Kind != ShapeScalar {
@@ -746,7 +746,7 @@ func (e *emitter) structCode(s *Struct) *structCode {
 			sc.checks = append(sc.checks, jen.Qual(bindPath, "RequireAt").Call(jen.Id("errs"), present.Clone(), jen.Id("at"), jen.Lit(f.Name)))
 		}
 		// A member of the wrong kind is reported as such, not by its rules
-		// too: they would see the zero value encoding/json left.
+		// too: they would see the zero value the decoder left.
 		wellTyped := present.Clone().Op("&&").Id("errs").Dot("Valid").Call(jen.Id("at"), jen.Lit(f.Name))
 		rules = append(rules, e.rules(f, jen.Id("v").Dot(strings.Join(f.GoPath, ".")), wellTyped, jen.Id("at"))...)
 	}

@@ -45,9 +45,10 @@ func (e *FieldErrors) AddAt(at *Path, key, message string) {
 }
 
 // Valid reports whether nothing was recorded for the member key of at, nor
-// did the decoder meet a value it could not store in it: only then are the member's rules checked, so
-// a value of the wrong kind is reported once, as such, and the rules of
-// every other member are still checked (SPEC §8: one 400 lists them all).
+// did the decoder meet a value it could not store in it: only then are the
+// member's rules checked, so a value of the wrong kind is reported once, as
+// such, and the rules of every other member are still checked (SPEC §8: one
+// 400 lists them all).
 func (e *FieldErrors) Valid(at *Path, key string) bool {
 	if len(e.list) == 0 && e.stopped == "" {
 		return true
@@ -164,7 +165,7 @@ func BodyValue[T any](in *Input, errs *FieldErrors, name string, kind jsonscan.K
 	case FormBody:
 		return Form(in, errs, name, parse, dst)
 	case JSONBody:
-		raw, ok := member(in.Body(), name)
+		raw, ok := bodyMember(in, errs, name)
 		if !ok {
 			return false
 		}
@@ -185,7 +186,7 @@ func BodySlice[T any](in *Input, errs *FieldErrors, name string, kind jsonscan.K
 	case FormBody:
 		return FormSlice(in, errs, name, parse, dst)
 	case JSONBody:
-		raw, ok := member(in.Body(), name)
+		raw, ok := bodyMember(in, errs, name)
 		if !ok {
 			return false
 		}
@@ -213,19 +214,30 @@ func BodySlice[T any](in *Input, errs *FieldErrors, name string, kind jsonscan.K
 	return false
 }
 
-// member returns the raw value of the top-level member name of a JSON object;
-// null counts as absent.
-func member(body []byte, name string) ([]byte, bool) {
-	var found []byte
-	for it := jsonscan.Members(body); it.Next(); {
-		if it.KeyIs(name) { // the last one wins, as in encoding/json
-			found = it.Value()
+// bodyMember returns the raw value of the top-level member name of a JSON
+// body; null counts as absent. The body is checked first, once, by the
+// rules UnmarshalBody decodes by: malformed JSON, a duplicate name
+// included, is recorded at "body" and no member is read from it.
+func bodyMember(in *Input, errs *FieldErrors, name string) ([]byte, bool) {
+	if !in.checked {
+		in.checked = true
+		if se := syntaxError(in.Body()); se != nil {
+			in.malformed = true
+			errs.Add("body", malformed(se))
 		}
 	}
-	if found == nil || jsonscan.KindOf(found) == jsonscan.Null {
+	if in.malformed {
 		return nil, false
 	}
-	return found, true
+	for it := jsonscan.Members(in.Body()); it.Next(); {
+		if it.KeyIs(name) { // names are unique: the check refuses duplicates
+			if jsonscan.KindOf(it.Value()) == jsonscan.Null {
+				return nil, false
+			}
+			return it.Value(), true
+		}
+	}
+	return nil, false
 }
 
 // scalarText returns the text a parser reads from a JSON scalar of kind.
@@ -289,7 +301,7 @@ func setPtr[T any](dst **T, read func(*T) bool) bool {
 	return true
 }
 
-// Elem returns &s[i], or a new zero T when encoding/json stopped before
+// Elem returns &s[i], or a new zero T when the decoder stopped before
 // decoding element i: the walk still checks the element's raw JSON.
 func Elem[T any](s []T, i int) *T {
 	if i < len(s) {
@@ -441,13 +453,15 @@ func pointerPath(body []byte, ptr jsontext.Pointer) string {
 			for el := jsonscan.Elements(raw); el.Next(); {
 				if el.Index() == i {
 					found = el.Value()
+					break
 				}
 			}
 		case jsonscan.Object:
 			next.Key = token
 			for it := jsonscan.Members(raw); it.Next(); {
-				if it.KeyIs(token) {
+				if it.KeyIs(token) { // names are unique: the decoder refuses duplicates
 					found = it.Value()
+					break
 				}
 			}
 		}
@@ -461,7 +475,7 @@ func pointerPath(body []byte, ptr jsontext.Pointer) string {
 
 // CheckKind records "expected KIND" at at when raw has another kind, and
 // reports whether raw may be walked further. Callers skip null values:
-// encoding/json leaves their fields alone, so they count as absent.
+// the decoder leaves their fields alone, so they count as absent.
 func CheckKind(errs *FieldErrors, raw []byte, want jsonscan.Kind, at *Path) bool {
 	if jsonscan.KindOf(raw) == want {
 		return true

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bifrost-go/bifrost"
+	"github.com/bifrost-go/bifrost/runtime/jsonscan"
 )
 
 type order struct {
@@ -105,5 +106,29 @@ func TestPointerPathReadsIndexesOffTheBody(t *testing.T) {
 	}
 	if got := pointerPath(body, "/2/missing"); got != "body.2" {
 		t.Errorf("got %q for a token the body lacks", got)
+	}
+}
+
+// Members read one by one (a workflow whose body members are scalar
+// parameters) follow the rules UnmarshalBody decodes by: a malformed body,
+// a duplicate name included, is one error at "body".
+func TestBodyValueChecksTheBodyOnce(t *testing.T) {
+	read := func(body string) (string, int, *FieldErrors) {
+		in := jsonInput(body)
+		var errs FieldErrors
+		var name string
+		var count int
+		BodyValue(in, &errs, "name", jsonscan.String, ParseString[string], &name)
+		BodyValue(in, &errs, "count", jsonscan.Number, ParseInt[int], &count)
+		return name, count, &errs
+	}
+	if name, count, errs := read(`{"name":"a","count":2}`); errs.Len() != 0 || name != "a" || count != 2 {
+		t.Errorf("got %q %d %v", name, count, errs.list)
+	}
+	for _, body := range []string{`{"name":"a","count":2,"name":"b"}`, `{"name":"a","count":`} {
+		name, count, errs := read(body)
+		if errs.Len() != 1 || errs.list[0].Location != "body" || !strings.HasPrefix(errs.list[0].Message, "malformed JSON: ") || name != "" || count != 0 {
+			t.Errorf("%s: got %q %d %v, want one malformed JSON error and nothing read", body, name, count, errs.list)
+		}
 	}
 }

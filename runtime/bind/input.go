@@ -24,6 +24,10 @@ type Input struct {
 	Request *bifrost.Request
 	Kind    BodyKind
 	form    url.Values
+
+	// A JSON body whose members are read one by one (bodyMember) is
+	// checked once: checked says it was, malformed what was found.
+	checked, malformed bool
 }
 
 // NewInput classifies the body of req by its Content-Type and parses a form
